@@ -71,7 +71,9 @@ class EventLog:
         """
         schema = pa.unify_schemas([EVENT_SCHEMA, PARTITION_SCHEMA])
         if not self.path.exists():
-            return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+            return ds.dataset(
+                pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema)
+            )
         try:
             return ds.dataset(
                 self.path,
@@ -87,7 +89,9 @@ class EventLog:
         self, columns: Sequence[str] | None = None, filter: ds.Expression | None = None
     ) -> pa.Table:
         try:
-            return self.dataset().to_table(columns=list(columns) if columns else None, filter=filter)
+            return self.dataset().to_table(
+                columns=list(columns) if columns else None, filter=filter
+            )
         except (OSError, pa.ArrowInvalid) as exc:
             raise LogError(f"cannot read event log at {self.path}: {exc}") from exc
 

@@ -45,11 +45,11 @@ EVENT_SCHEMA = pa.schema(
         pa.field("timestamp", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("agent_name", pa.string(), nullable=False),
         pa.field("display_name", pa.string()),
-        pa.field("endpoint", pa.string()),       # URL the call was sent to
-        pa.field("protocol", pa.string()),       # a2a-1.0 | a2a-0.3 | openai-chat
+        pa.field("endpoint", pa.string()),  # URL the call was sent to
+        pa.field("protocol", pa.string()),  # a2a-1.0 | a2a-0.3 | openai-chat
         pa.field("model", pa.string()),
-        pa.field("api_key", pa.string()),        # masked, never the secret
-        pa.field("api_key_hash", pa.string()),   # stable one-way id for grouping
+        pa.field("api_key", pa.string()),  # masked, never the secret
+        pa.field("api_key_hash", pa.string()),  # stable one-way id for grouping
         pa.field("team", pa.string()),
         pa.field("project", pa.string()),
         pa.field("tags", pa.list_(pa.string())),
@@ -62,14 +62,15 @@ EVENT_SCHEMA = pa.schema(
         pa.field("output_tokens", pa.int64()),
         pa.field("cached_input_tokens", pa.int64()),
         pa.field("reasoning_tokens", pa.int64()),
-        pa.field("token_source", pa.string()),   # reported | counted | estimated
+        pa.field("token_source", pa.string()),  # reported | counted | estimated
         pa.field("latency_ms", pa.float64()),
         pa.field("context_id", pa.string()),
         pa.field("task_id", pa.string()),
+        pa.field("task_state", pa.string()),     # completed | input-required | failed | ...
         pa.field("price_effective_from", pa.timestamp("us", tz="UTC")),
         *(pa.field(name, MONEY_TYPE) for name in PRICE_FIELDS),
         *(pa.field(name, MONEY_TYPE) for name in COST_PART_FIELDS),
-        pa.field("cost_usd", MONEY_TYPE),        # null = unpriced, never a silent 0
+        pa.field("cost_usd", MONEY_TYPE),  # null = unpriced, never a silent 0
         pa.field("schema_version", pa.int16(), nullable=False),
     ],
     metadata={"agentcost_nb.schema_version": str(SCHEMA_VERSION)},
@@ -109,6 +110,7 @@ class Event:
     latency_ms: float | None = None
     context_id: str | None = None
     task_id: str | None = None
+    task_state: str | None = None
     price_effective_from: datetime | None = None
     cost_per_query: Decimal | None = None
     input_cost_per_token: Decimal | None = None

@@ -80,7 +80,9 @@ def parse_price(value: object, unit: str = "token") -> Decimal | None:
         raise ValueError("must not be negative")
     per_token = _EXACT.divide(value, Decimal(PRICE_UNITS[unit]))
     if per_token != 0 and per_token.as_tuple().exponent < -MONEY_PLACES:  # type: ignore[operator]
-        raise ValueError(f"more than {MONEY_PLACES} decimal places per token; cannot be stored exactly")
+        raise ValueError(
+            f"more than {MONEY_PLACES} decimal places per token; cannot be stored exactly"
+        )
     if per_token >= Decimal(10) ** 9:
         raise ValueError("implausibly large (≥ $1,000,000,000)")
     return per_token.normalize(_EXACT) if per_token else Decimal(0)
@@ -90,8 +92,8 @@ def parse_price(value: object, unit: str = "token") -> Decimal | None:
 class TokenUsage:
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_input_tokens: int = 0     # subset of input_tokens
-    reasoning_tokens: int = 0        # subset of output_tokens
+    cached_input_tokens: int = 0  # subset of input_tokens
+    reasoning_tokens: int = 0  # subset of output_tokens
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -151,7 +153,9 @@ class CostBreakdown:
     @property
     def total(self) -> Decimal:
         return _EXACT.create_decimal(
-            sum((self.query, self.input, self.cached_input, self.output, self.reasoning), Decimal(0))
+            sum(
+                (self.query, self.input, self.cached_input, self.output, self.reasoning), Decimal(0)
+            )
         )
 
 
@@ -184,7 +188,9 @@ def compute_cost(
     reasoning = usage.reasoning_tokens if reasoning_rate is not None else 0
     return CostBreakdown(
         query=(sheet.cost_per_query or _ZERO) if charge_query else _ZERO,
-        input=_times(usage.input_tokens - cached, sheet.input_cost_per_token) if charge_input else _ZERO,
+        input=_times(usage.input_tokens - cached, sheet.input_cost_per_token)
+        if charge_input
+        else _ZERO,
         cached_input=_times(cached, cached_rate) if charge_input else _ZERO,
         output=_times(usage.output_tokens - reasoning, sheet.output_cost_per_token)
         if charge_output

@@ -1,0 +1,337 @@
+"""The agent registry: who the agents are and what they cost, as dated price versions.
+
+Stored as human-readable, diff-friendly JSON (prices as strings, so exact) and
+written atomically.  An agent's identity is its Agent Name; editing a price adds
+a version with an ``effective_from`` time and never changes the name, so
+history stays in one piece.  Pure apart from reading and writing that one file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, ValidationError
+from .pricing import PRICE_FIELDS, PRICE_UNITS, PriceSheet, parse_price
+
+__all__ = ["ENDPOINT_TYPES", "AgentConfig", "Registry", "validate_agent_input"]
+
+REGISTRY_VERSION = 1
+ENDPOINT_TYPES = ("a2a", "openai-chat")
+EndpointType = Literal["a2a", "openai-chat"]
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    name: str  # unique id used in calls; never changes
+    display_name: str
+    url: str
+    model: str = ""  # label used when the agent reports none
+    endpoint_type: EndpointType = "a2a"
+    prices: tuple[PriceSheet, ...] = (PriceSheet(),)  # ascending effective_from
+    auth_env: str = ""  # env var holding the credential, never the secret
+    charge_query_on_failure: bool = False
+    charge_input_on_failure: bool = False
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def price_at(self, when: datetime) -> PriceSheet:
+        """The price version in effect at ``when`` (the earliest if ``when`` predates all)."""
+        current = self.prices[0]
+        for sheet in self.prices:
+            if sheet.effective_from <= when:
+                current = sheet
+        return current
+
+    @property
+    def current_prices(self) -> PriceSheet:
+        return self.prices[-1]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "url": self.url,
+            "model": self.model,
+            "endpoint_type": self.endpoint_type,
+            "auth_env": self.auth_env,
+            "charge_query_on_failure": self.charge_query_on_failure,
+            "charge_input_on_failure": self.charge_input_on_failure,
+            "created_at": _iso(self.created_at),
+            "prices": [
+                {
+                    "effective_from": _iso(p.effective_from),
+                    **{n: (None if v is None else _plain(v)) for n, v in p.prices().items()},
+                }
+                for p in self.prices
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, where: str = "") -> AgentConfig:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where}: an agent must be a JSON object")
+        known = {
+            "name", "display_name", "url", "model", "endpoint_type", "auth_env",
+            "charge_query_on_failure", "charge_input_on_failure", "created_at", "prices",
+        }  # fmt: skip
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        missing = [k for k in ("name", "display_name", "url") if k not in data]
+        if missing:
+            raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}")
+        raw_prices = data.get("prices") or [{}]
+        if not isinstance(raw_prices, list):
+            raise ConfigError(f"{where}.prices: must be a list of price versions")
+        sheets = []
+        for i, raw in enumerate(raw_prices):
+            at = f"{where}.prices[{i}]"
+            if not isinstance(raw, Mapping):
+                raise ConfigError(f"{at}: must be an object")
+            extra = sorted(set(raw) - set(PRICE_FIELDS) - {"effective_from"})
+            if extra:
+                raise ConfigError(f"{at}: unknown field(s) {', '.join(extra)}")
+            values: dict[str, Any] = {}
+            for name in PRICE_FIELDS:
+                raw_value = raw.get(name)
+                if isinstance(raw_value, float):
+                    raw_value = repr(raw_value)  # hand-edited numbers: keep what was typed
+                try:
+                    values[name] = parse_price(raw_value)
+                except ValueError as exc:
+                    raise ConfigError(f"{at}.{name}: {exc}") from None
+            sheets.append(
+                PriceSheet(**values, effective_from=_parse_time(raw.get("effective_from"), at))
+            )
+        sheets.sort(key=lambda s: s.effective_from)
+        cfg = cls(
+            name=str(data["name"]),
+            display_name=str(data["display_name"]),
+            url=str(data["url"]),
+            model=str(data.get("model") or ""),
+            endpoint_type=data.get("endpoint_type") or "a2a",
+            auth_env=str(data.get("auth_env") or ""),
+            charge_query_on_failure=bool(data.get("charge_query_on_failure", False)),
+            charge_input_on_failure=bool(data.get("charge_input_on_failure", False)),
+            created_at=_parse_time(data.get("created_at"), where),
+            prices=tuple(sheets),
+        )
+        problems = _field_problems(cfg)
+        if problems:
+            raise ValidationError(problems, where=where)
+        return cfg
+
+
+def _plain(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(value: Any, where: str) -> datetime:
+    if value is None:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not an ISO 8601 time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _field_problems(cfg: AgentConfig) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not _NAME_RE.match(cfg.name):
+        problems["name"] = (
+            "use 1-100 letters, digits or _ . : @ - (no spaces), starting with a letter or digit"
+        )
+    if not cfg.display_name.strip():
+        problems["display_name"] = "must not be empty"
+    elif len(cfg.display_name) > 200:
+        problems["display_name"] = "at most 200 characters"
+    parts = urlsplit(cfg.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems["url"] = "must be an http:// or https:// URL"
+    if cfg.endpoint_type not in ENDPOINT_TYPES:
+        problems["endpoint_type"] = f"must be one of {', '.join(ENDPOINT_TYPES)}"
+    if cfg.auth_env and not _ENV_RE.match(cfg.auth_env):
+        problems["auth_env"] = "must be an environment variable name such as MY_AGENT_KEY"
+    return problems
+
+
+def validate_agent_input(
+    values: Mapping[str, Any], units: Mapping[str, str] | None = None
+) -> tuple[AgentConfig | None, dict[str, str]]:
+    """Check raw form input (strings) and build an ``AgentConfig``.
+
+    Returns ``(config, {})`` or ``(None, {field: reason})``; never raises for bad
+    input, so a form can show every reason next to its field at once.
+    """
+    units = units or {}
+    problems: dict[str, str] = {}
+    prices: dict[str, Decimal | None] = {}
+    for name in PRICE_FIELDS:
+        unit = units.get(name, "token") if name != "cost_per_query" else "token"
+        if unit not in PRICE_UNITS:
+            problems[name] = f"unknown unit {unit!r}"
+            continue
+        try:
+            prices[name] = parse_price(values.get(name), unit)
+        except ValueError as exc:
+            problems[name] = str(exc)
+    cfg = AgentConfig(
+        name=str(values.get("name") or "").strip(),
+        display_name=str(values.get("display_name") or "").strip(),
+        url=str(values.get("url") or "").strip(),
+        model=str(values.get("model") or "").strip(),
+        endpoint_type=values.get("endpoint_type") or "a2a",
+        auth_env=str(values.get("auth_env") or "").strip(),
+        charge_query_on_failure=bool(values.get("charge_query_on_failure", False)),
+        charge_input_on_failure=bool(values.get("charge_input_on_failure", False)),
+        prices=(PriceSheet(**prices) if not problems else PriceSheet(),),
+    )
+    if not cfg.display_name and cfg.name:
+        cfg = replace(cfg, display_name=cfg.name)
+    problems = {**_field_problems(cfg), **problems}
+    return (None, problems) if problems else (cfg, {})
+
+
+class Registry:
+    """The agents of one data home, backed by a JSON file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._agents: dict[str, AgentConfig] = {}
+        if self.path.exists():
+            self._agents = self._load()
+
+    def _load(self) -> dict[str, AgentConfig]:
+        where = str(self.path)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from exc
+        if not text.strip():
+            return {}
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
+            ) from None
+        if not isinstance(data, Mapping) or not isinstance(data.get("agents", []), list):
+            raise ConfigError(f'{where}: expected {{"version": 1, "agents": [...]}}')
+        agents: dict[str, AgentConfig] = {}
+        for i, raw in enumerate(data.get("agents", [])):
+            label = raw.get("name") if isinstance(raw, Mapping) else None
+            cfg = AgentConfig.from_json(
+                raw, where=f"{where}: agents[{i}]" + (f" ({label})" if label else "")
+            )
+            if _key(cfg.name) in {_key(n) for n in agents}:
+                raise ConfigError(f"{where}: agents[{i}]: duplicate Agent Name {cfg.name!r}")
+            agents[cfg.name] = cfg
+        return agents
+
+    def save(self) -> None:
+        """Atomic: a temporary file in the same folder, fsynced, then renamed over."""
+        data = {"version": REGISTRY_VERSION, "agents": [a.to_json() for a in self._agents.values()]}
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
+
+    def __iter__(self) -> Iterator[AgentConfig]:
+        return iter(self._agents.values())
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.find(name) is not None
+
+    def find(self, name: str) -> AgentConfig | None:
+        key = _key(name)
+        return next((a for n, a in self._agents.items() if _key(n) == key), None)
+
+    def get(self, name: str) -> AgentConfig:
+        agent = self.find(name)
+        if agent is None:
+            known = ", ".join(self._agents) or "none registered"
+            raise ConfigError(f"no agent named {name!r} (known: {known})")
+        return agent
+
+    def by_display_name(self, display_name: str) -> AgentConfig:
+        for agent in self._agents.values():
+            if agent.display_name == display_name:
+                return agent
+        raise ConfigError(f"no agent with display name {display_name!r}")
+
+    def add(self, agent: AgentConfig) -> AgentConfig:
+        """Register a new agent and save.  A duplicate name (ignoring case) is refused."""
+        if agent.name in self:
+            raise ValidationError({"name": f"an agent named {agent.name!r} already exists"})
+        problems = _field_problems(agent)
+        if problems:
+            raise ValidationError(problems)
+        self._agents[agent.name] = agent
+        self.save()
+        return agent
+
+    def set_prices(
+        self, name: str, sheet: PriceSheet, *, effective_from: datetime | None = None
+    ) -> AgentConfig:
+        """Add a price version (effective now unless given); older events keep their prices."""
+        agent = self.get(name)
+        when = effective_from or datetime.now(UTC)
+        sheet = replace(sheet, effective_from=when)
+        if when <= agent.prices[-1].effective_from:
+            raise ValidationError(
+                {"effective_from": "must be later than the current version's effective_from"}
+            )
+        updated = replace(agent, prices=(*agent.prices, sheet))
+        self._agents[agent.name] = updated
+        self.save()
+        return updated
+
+    def update(self, name: str, **changes: Any) -> AgentConfig:
+        """Change display name, URL, model or auth settings (not the name, not prices)."""
+        if "name" in changes or "prices" in changes:
+            raise ConfigError("the Agent Name is the agent's identity; use set_prices() for prices")
+        agent = replace(self.get(name), **changes)
+        problems = _field_problems(agent)
+        if problems:
+            raise ValidationError(problems)
+        self._agents[agent.name] = agent
+        self.save()
+        return agent
+
+    def remove(self, name: str) -> None:
+        del self._agents[self.get(name).name]
+        self.save()
+
+
+def _key(name: str) -> str:
+    return name.casefold()
