@@ -1,0 +1,180 @@
+"""``agentcost-nb``: the command line, a thin layer over the same code the widgets use.
+
+Errors print one line to stderr and exit non-zero (2 for bad input or
+configuration, 1 for a call that failed — its event is still recorded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import AgentCostError, ValidationError
+from .home import ENV_HOME, DataHome
+from .pricing import PRICE_UNITS, format_usd
+
+__all__ = ["main"]
+
+
+def _add_agent(args: argparse.Namespace) -> int:
+    from .registry import Registry, validate_agent_input
+
+    home = DataHome.resolve(args.home)
+    values = {
+        "name": args.name,
+        "display_name": args.display_name,
+        "url": args.url,
+        "model": args.model,
+        "cost_per_query": args.cost_per_query,
+        "input_cost_per_token": args.input_cost_per_token,
+        "output_cost_per_token": args.output_cost_per_token,
+    }
+    units = {"input_cost_per_token": args.unit, "output_cost_per_token": args.unit}
+    cfg, problems = validate_agent_input(values, units)
+    if cfg is None:
+        raise ValidationError(problems)
+    Registry(home.registry_path).add(cfg)
+    print(f"added {cfg.name!r} ({cfg.display_name}) -> {cfg.url}")
+    return 0
+
+
+def _list_agents(args: argparse.Namespace) -> int:
+    from .registry import Registry
+
+    registry = Registry(DataHome.resolve(args.home).registry_path)
+    if not len(registry):
+        print("no agents registered")
+        return 0
+    for a in registry:
+        p = a.current_prices
+        parts = [
+            f"{label} {format_usd(v)}"
+            for label, v in (
+                ("query", p.cost_per_query),
+                ("in/token", p.input_cost_per_token),
+                ("out/token", p.output_cost_per_token),
+            )
+            if v is not None
+        ]
+        print(f"{a.name}\t{a.display_name}\t{a.url}\t{', '.join(parts) or 'unpriced'}")
+    return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    from .billing import Caller
+    from .tracker import Tracker
+
+    api_key = os.environ.get(args.api_key_env, "") if args.api_key_env else ""
+    tracker = Tracker(args.home, timeout=args.timeout)
+    caller = Caller(api_key=api_key, team=args.team, project=args.project, tags=tuple(args.tag))
+    result = tracker.call_sync(args.agent, args.text, caller=caller, timeout=args.timeout)
+    if result.ok or result.reply.status == "input_required":
+        print(result.reply.text)
+    else:
+        print(f"error: {result.reply.status}: {result.reply.error}", file=sys.stderr)
+    print(f"[{result.event.status}] {result.summary()}", file=sys.stderr)
+    if result.log_error:
+        print(f"warning: {result.log_error}", file=sys.stderr)
+    return 0 if result.event.status == "success" else 1
+
+
+def _demo_agent(args: argparse.Namespace) -> int:
+    from .demo_agent import serve
+
+    serve(args.port, host=args.host)
+    return 0
+
+
+def _app(args: argparse.Namespace) -> int:
+    """Serve the Voila app with the demo agents running in this process."""
+    from .demo_agent import DemoAgentServer
+    from .demo_setup import copy_sample, register_demo_agents
+    from .registry import Registry
+
+    home = DataHome.resolve(args.home)
+    notebook = Path(args.notebook)
+    if not notebook.exists():
+        raise AgentCostError(f"notebook {notebook} not found; run from the project folder")
+    if args.sample and copy_sample(Path(args.sample), home.path):
+        print(f"seeded {home.path} from {args.sample}")
+    with DemoAgentServer(port=args.demo_port) as server:
+        register_demo_agents(Registry(home.registry_path), server.base_url)
+        print(f"demo agents at {server.base_url}; data home {home.path}")
+        print(f"app: http://{args.ip}:{args.port}/", flush=True)
+        env = {**os.environ, ENV_HOME: str(home.path), "AGENTCOST_NB_DEMO_URL": server.base_url}
+        cmd = [
+            sys.executable, "-m", "voila", str(notebook), "--no-browser",
+            f"--port={args.port}", f"--Voila.ip={args.ip}", "--theme=light",
+            "--VoilaConfiguration.file_allowlist=['.*']",
+        ]  # fmt: skip
+        proc = subprocess.Popen(cmd, env=env)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            return proc.wait()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="agentcost-nb", description=__doc__.splitlines()[0])
+    p.add_argument("--home", help=f"data home folder (default ${ENV_HOME} or ./agentcost-data)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo-agent", help="serve the bundled demo A2A agents")
+    d.add_argument("--port", type=int, default=8765)
+    d.add_argument("--host", default="127.0.0.1")
+    d.set_defaults(func=_demo_agent)
+
+    agents = sub.add_parser("agents", help="register and list agents").add_subparsers(
+        dest="agents_command", required=True
+    )
+    add = agents.add_parser("add", help="register an agent and its prices")
+    add.add_argument("name", help="Agent Name: unique id used in calls")
+    add.add_argument("--display-name", default="")
+    add.add_argument("--url", required=True, help="agent base URL (where its card is)")
+    add.add_argument("--model", default="", help="model label when the agent reports none")
+    add.add_argument("--cost-per-query", default=None, metavar="USD")
+    add.add_argument("--input-cost-per-token", default=None, metavar="USD")
+    add.add_argument("--output-cost-per-token", default=None, metavar="USD")
+    add.add_argument(
+        "--unit", choices=list(PRICE_UNITS), default="token", help="unit of the token prices"
+    )
+    add.set_defaults(func=_add_agent)
+    ls = agents.add_parser("list", help="list registered agents")
+    ls.set_defaults(func=_list_agents)
+
+    s = sub.add_parser("send", help="send one message, print the reply and its cost, log it")
+    s.add_argument("--agent", required=True, help="Agent Name")
+    s.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    s.add_argument("--api-key-env", default="", help="env var with the caller's API key")
+    s.add_argument("--team", default="")
+    s.add_argument("--project", default="")
+    s.add_argument("--tag", action="append", default=[])
+    s.add_argument("text")
+    s.set_defaults(func=_send)
+
+    a = sub.add_parser("app", help="serve the Voila app with the embedded demo agents")
+    a.add_argument("--port", type=int, default=int(os.environ.get("AGENTCOST_NB_PORT", 8866)))
+    a.add_argument("--ip", default="127.0.0.1")
+    a.add_argument("--demo-port", type=int, default=0, help="demo agents' port (0: any free)")
+    a.add_argument("--notebook", default="notebooks/app.ipynb")
+    a.add_argument("--sample", default="data", help="seed an empty data home from this folder")
+    a.set_defaults(func=_app)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AgentCostError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

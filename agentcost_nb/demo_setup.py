@@ -1,0 +1,85 @@
+"""Make a data home ready for the demo: demo agents registered and reachable.
+
+The demo agents (see :mod:`agentcost_nb.demo_agent`) are registered with example
+prices.  Their URLs follow wherever the demo server runs, which is an address
+change, not an identity change: names and price history stay as they are.
+"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from .pricing import PriceSheet
+from .registry import AgentConfig, Registry
+
+__all__ = ["DEMO_PRICES", "agent_answers", "copy_sample", "register_demo_agents"]
+
+# Example prices: one flat, one per token, one mixed — the three ways to price.
+DEMO_PRICES: dict[str, PriceSheet] = {
+    "echo": PriceSheet(cost_per_query=Decimal("0.01")),
+    "summarizer": PriceSheet(
+        input_cost_per_token=Decimal("0.000003"), output_cost_per_token=Decimal("0.000015")
+    ),
+    "translator": PriceSheet(
+        cost_per_query=Decimal("0.002"),
+        input_cost_per_token=Decimal("0.000001"),
+        output_cost_per_token=Decimal("0.000004"),
+    ),
+}
+
+
+def register_demo_agents(registry: Registry, base_url: str) -> list[AgentConfig]:
+    """Register the demo agents at ``base_url`` (or re-point ones already registered)."""
+    from .demo_agent import DEMO_AGENTS
+
+    done = []
+    for spec in DEMO_AGENTS:
+        url = f"{base_url.rstrip('/')}/{spec.name}"
+        existing = registry.find(spec.name)
+        if existing is None:
+            done.append(
+                registry.add(
+                    AgentConfig(
+                        name=spec.name,
+                        display_name=spec.display_name,
+                        url=url,
+                        model=spec.model,
+                        prices=(DEMO_PRICES.get(spec.name, PriceSheet()),),
+                    )
+                )
+            )
+        elif existing.url != url and _is_loopback(existing.url):
+            done.append(registry.update(existing.name, url=url))
+        else:
+            done.append(existing)
+    return done
+
+
+def _is_loopback(url: str) -> bool:
+    return urlsplit(url).hostname in {"127.0.0.1", "localhost", "::1"}
+
+
+def agent_answers(url: str, *, timeout: float = 1.0) -> bool:
+    """True if an agent card is served at ``url``."""
+    try:
+        r = httpx.get(f"{url.rstrip('/')}/.well-known/agent-card.json", timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
+
+
+def copy_sample(sample: Path, home: Path) -> bool:
+    """Seed an empty data home with the sample registry and events; never overwrite."""
+    if (home / "agents.json").exists() or (home / "events").exists():
+        return False
+    home.mkdir(parents=True, exist_ok=True)
+    if (sample / "agents.json").exists():
+        shutil.copy2(sample / "agents.json", home / "agents.json")
+    if (sample / "events").is_dir():
+        shutil.copytree(sample / "events", home / "events")
+    return True

@@ -1,0 +1,39 @@
+"""Small helpers shared by the widgets."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+__all__ = ["error_html", "esc", "schedule"]
+
+
+def esc(text: object) -> str:
+    """Agent replies and names are untrusted: always shown as text, never as markup."""
+    return html.escape(str(text), quote=True)
+
+
+def error_html(message: str | None) -> str:
+    return (
+        f'<span class="acnb-error" style="color:#b00020">{esc(message)}</span>' if message else ""
+    )
+
+
+def schedule(coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | threading.Thread:
+    """Run ``coro`` without blocking the kernel.
+
+    Inside Jupyter (a running loop) it becomes an asyncio task; in a plain
+    script it runs on a worker thread with its own loop.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        return loop.create_task(coro)
+    worker = threading.Thread(target=asyncio.run, args=(coro,), daemon=True)
+    worker.start()
+    return worker

@@ -1,0 +1,101 @@
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from agentcost_nb.errors import ConfigError, ValidationError
+from agentcost_nb.pricing import PriceSheet
+from agentcost_nb.registry import AgentConfig, Registry, validate_agent_input
+
+GOOD = {"name": "support-bot", "display_name": "Support", "url": "http://127.0.0.1:1/x"}
+
+
+def test_valid_input_builds_an_agent_with_mixed_prices():
+    cfg, problems = validate_agent_input(
+        {
+            **GOOD,
+            "cost_per_query": "0.05",
+            "input_cost_per_token": "2",
+            "output_cost_per_token": "8",
+        },
+        {"input_cost_per_token": "1M", "output_cost_per_token": "1M"},
+    )
+    assert problems == {}
+    p = cfg.current_prices
+    assert (p.cost_per_query, p.input_cost_per_token, p.output_cost_per_token) == (
+        D("0.05"), D("0.000002"), D("0.000008"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("cost_per_query", "-0.01", "negative"),
+        ("input_cost_per_token", "nan", "finite"),
+        ("output_cost_per_token", "Infinity", "finite"),
+        ("cost_per_query", "ten cents", "not a number"),
+        ("url", "ftp://x", "http"),
+        ("name", "has space", "letters"),
+        ("name", "", "letters"),
+    ],
+)
+def test_bad_input_names_the_field(field, value, reason):
+    cfg, problems = validate_agent_input({**GOOD, field: value})
+    assert cfg is None
+    assert reason in problems[field]
+
+
+def test_round_trip_is_exact_human_readable_and_atomic(tmp_path):
+    path = tmp_path / "agents.json"
+    reg = Registry(path)
+    cfg, _ = validate_agent_input({**GOOD, "input_cost_per_token": "0.0000003"})
+    reg.add(cfg)
+    text = path.read_text()
+    assert '"input_cost_per_token": "0.0000003"' in text  # a string: exact, and diff-friendly
+    assert not list(tmp_path.glob(".*tmp"))
+    again = Registry(path).get("support-bot")
+    assert again.current_prices.input_cost_per_token == D("0.0000003")
+    assert again == reg.get("support-bot")
+
+
+def test_duplicate_names_are_refused_ignoring_case(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    reg.add(validate_agent_input(GOOD)[0])
+    with pytest.raises(ValidationError, match="already exists") as info:
+        reg.add(validate_agent_input({**GOOD, "name": "Support-Bot"})[0])
+    assert "name" in info.value.fields
+    assert len(Registry(tmp_path / "agents.json")) == 1
+
+
+def test_price_change_adds_a_version_and_keeps_identity(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    t0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    reg.add(AgentConfig(**GOOD, prices=(PriceSheet(cost_per_query=D("0.01"), effective_from=t0),)))
+    t1 = t0 + timedelta(hours=3)
+    reg.set_prices("support-bot", PriceSheet(cost_per_query=D("0.02")), effective_from=t1)
+    agent = Registry(tmp_path / "agents.json").get("support-bot")
+    assert agent.name == "support-bot"
+    assert agent.price_at(t0 + timedelta(hours=1)).cost_per_query == D("0.01")
+    assert agent.price_at(t1 + timedelta(seconds=1)).cost_per_query == D("0.02")
+    with pytest.raises(ValidationError):
+        reg.set_prices("support-bot", PriceSheet(), effective_from=t0)
+
+
+def test_broken_registry_file_names_file_line_and_field(tmp_path):
+    path = tmp_path / "agents.json"
+    path.write_text('{\n  "version": 1,\n  "agents": [\n    {"name": "a",,}\n  ]\n}\n')
+    with pytest.raises(ConfigError, match=r"agents.json, line 4"):
+        Registry(path)
+    path.write_text(json.dumps({"version": 1, "agents": [
+        {**GOOD, "prices": [{"input_cost_per_token": "-3"}]}]}))  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"agents\[0\].*input_cost_per_token: must not be negative"
+    ):
+        Registry(path)
+    path.write_text(json.dumps({"version": 1, "agents": [{**GOOD, "colour": "red"}]}))
+    with pytest.raises(ConfigError, match="unknown field.*colour"):
+        Registry(path)
+    path.write_text(json.dumps({"version": 1, "agents": [{"name": "x"}]}))
+    with pytest.raises(ConfigError, match="missing field.*display_name"):
+        Registry(path)
