@@ -4,8 +4,10 @@ tiktoken fetches its encoding files from the internet on first use; offline we
 only use it when the files are already in its cache (``TIKTOKEN_CACHE_DIR`` or
 ``$TMPDIR/data-gym-cache``), so a call never waits on a network that is not there.
 
-The estimator is documented and deterministic: text is split into words, numbers
-and single punctuation marks; a piece costs one token per started 4 characters.
+The estimator is documented and deterministic, tuned to GPT-style BPE on
+English: text is split into words, numbers and single punctuation marks; an
+ASCII word costs one token per started 6 characters, each non-ASCII character
+(CJK, emoji, accented letters) one token, each punctuation mark one token.
 It never returns 0 for a non-empty text.
 """
 
@@ -31,7 +33,12 @@ _ENCODING_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_bas
 def estimate_tokens(text: str) -> int:
     if not text:
         return 0
-    n = sum(math.ceil(len(piece) / 4) for piece in _PIECE.findall(text))
+    n = 0
+    for piece in _PIECE.findall(text):
+        if piece.isascii():
+            n += math.ceil(len(piece) / 6)
+        else:
+            n += len(piece)
     return max(n, 1)
 
 

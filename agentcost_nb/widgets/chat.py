@@ -87,6 +87,7 @@ class ChatWidget(W.VBox):
         text = self.message.value
         if not text.strip() or self.send_button.disabled:
             return None
+        self.send_button.disabled = True  # at once, before the task first runs
         self.pending = schedule(self.send(text))
         return self.pending
 

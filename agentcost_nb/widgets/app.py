@@ -1,0 +1,109 @@
+"""The whole app in one widget: Playground, Agents and Dashboard tabs.
+
+What ``make demo`` serves through Voila; equally at home in a JupyterLab cell.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ipywidgets as W
+
+from ..demo_setup import agent_answers, register_demo_agents
+from ..errors import AgentCostError
+from ..home import DataHome
+from ..registry import AgentConfig
+from ..tracker import CallResult, Tracker
+from ._util import error_html, esc
+from .agent_form import AgentForm
+from .chat import ChatWidget
+from .dashboard import Dashboard
+
+__all__ = ["App", "agents_table_html", "ensure_demo_agents"]
+
+_DEMO_SERVER: Any = None  # kept alive for the kernel's lifetime
+
+
+def ensure_demo_agents(tracker: Tracker) -> str | None:
+    """Make the demo agents reachable; returns the demo base URL, or None if not wanted.
+
+    ``make demo`` runs them in the launcher and says where in
+    ``$AGENTCOST_NB_DEMO_URL``.  In a bare JupyterLab they start in this kernel on
+    a free loopback port when the registry has none or its demo agents are down.
+    """
+    global _DEMO_SERVER
+    from ..demo_agent import DEMO_AGENTS, DemoAgentServer
+
+    url = os.environ.get("AGENTCOST_NB_DEMO_URL")
+    if url and agent_answers(f"{url}/{DEMO_AGENTS[0].name}"):
+        register_demo_agents(tracker.registry, url)
+        return url
+    demo = [tracker.registry.find(s.name) for s in DEMO_AGENTS]
+    if len(tracker.registry) and not any(demo):
+        return None  # a user's own registry: leave it alone
+    if demo[0] is not None and agent_answers(demo[0].url):
+        return demo[0].url.rsplit("/", 1)[0]
+    if _DEMO_SERVER is None:
+        _DEMO_SERVER = DemoAgentServer(port=0)
+        _DEMO_SERVER.start()
+    register_demo_agents(tracker.registry, _DEMO_SERVER.base_url)
+    return str(_DEMO_SERVER.base_url)
+
+
+def agents_table_html(agents: list[AgentConfig]) -> str:
+    if not agents:
+        return "<i>No agents yet: add one below.</i>"
+    rows = []
+    for a in agents:
+        p = a.current_prices
+        cells = [a.name, a.display_name, a.url, a.model] + [
+            "—" if v is None else format(v, "f")
+            for v in (p.cost_per_query, p.input_cost_per_token, p.output_cost_per_token)
+        ]
+        rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Agent Name", "Display Name", "URL", "Model", "$/query", "$/input token",
+                  "$/output token")
+    )  # fmt: skip
+    return f'<table class="acnb-agents"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+class App(W.VBox):
+    def __init__(
+        self,
+        home: DataHome | str | os.PathLike[str] | None = None,
+        *,
+        tracker: Tracker | None = None,
+        demo: bool = True,
+    ) -> None:
+        self.problem = W.HTML()
+        self.tracker = tracker or Tracker(home)
+        if demo:
+            try:
+                ensure_demo_agents(self.tracker)
+            except (AgentCostError, OSError) as exc:
+                self.problem.value = error_html(f"demo agents unavailable: {exc}")
+        self.dashboard = Dashboard(self.tracker.log)
+        self.chat = ChatWidget(self.tracker, on_result=self._after_call)
+        self.agents_table = W.HTML()
+        self.form = AgentForm(self.tracker.registry, on_saved=self._after_save)
+        self.tabs = W.Tab(
+            children=[self.chat, W.VBox([self.agents_table, self.form]), self.dashboard]
+        )
+        for i, title in enumerate(("Playground", "Agents", "Dashboard")):
+            self.tabs.set_title(i, title)
+        self._show_agents()
+        super().__init__([self.problem, self.tabs])
+
+    def _after_call(self, _result: CallResult) -> None:
+        self.dashboard.refresh()
+
+    def _after_save(self, _agent: AgentConfig) -> None:
+        self.chat.refresh_agents()
+        self._show_agents()
+        self.dashboard.refresh()
+
+    def _show_agents(self) -> None:
+        self.agents_table.value = agents_table_html(list(self.tracker.registry))

@@ -1,0 +1,81 @@
+"""The CLI runs as a real subprocess, the way a script would use it."""
+
+import os
+import subprocess
+import sys
+from decimal import Decimal as D
+
+import pandas as pd
+
+
+def _cli(home, *args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "agentcost_nb.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AGENTCOST_NB_HOME": str(home), **(env or {})},
+    )
+
+
+def test_add_list_send_logs_one_priced_event(demo_server, tmp_path):
+    add = _cli(tmp_path, "agents", "add", "cli-echo", "--display-name", "CLI Echo",
+               "--url", demo_server.agent_url("echo"), "--cost-per-query", "0.05",
+               "--input-cost-per-token", "2", "--output-cost-per-token", "8", "--unit", "1M")  # fmt: skip
+    assert add.returncode == 0, add.stderr
+    listed = _cli(tmp_path, "agents", "list")
+    assert "cli-echo\tCLI Echo" in listed.stdout and "$0.000002" in listed.stdout
+
+    sent = _cli(tmp_path, "send", "--agent", "cli-echo", "--team", "finance", "hello from the CLI")
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "echo: hello from the CLI"
+    events = pd.read_parquet(tmp_path / "events")
+    assert len(events) == 1
+    e = events.iloc[0]
+    expected = D("0.05") + e["input_tokens"] * D("0.000002") + e["output_tokens"] * D("0.000008")
+    assert e["cost_usd"] == expected and e["team"] == "finance"
+    assert f"${expected.normalize()}" in sent.stderr
+
+
+def test_failed_send_exits_1_and_is_still_recorded(tmp_path):
+    _cli(
+        tmp_path, "agents", "add", "gone", "--url", "http://127.0.0.1:9/x", "--cost-per-query", "1"
+    )
+    sent = _cli(tmp_path, "send", "--agent", "gone", "--timeout", "5", "hi")
+    assert sent.returncode == 1
+    assert "error: error:" in sent.stderr and "127.0.0.1:9" in sent.stderr
+    events = pd.read_parquet(tmp_path / "events")
+    assert list(events["status"]) == ["error"] and events["cost_usd"].iloc[0] == 0
+
+
+def test_bad_input_is_one_clear_line_and_exit_2(tmp_path):
+    bad = _cli(tmp_path, "agents", "add", "x", "--url", "http://h/x", "--cost-per-query", "-1")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().count("\n") == 0
+    assert "cost_per_query: must not be negative" in bad.stderr
+    assert not (tmp_path / "agents.json").exists()
+    unknown = _cli(tmp_path, "send", "--agent", "nobody", "hi")
+    assert unknown.returncode == 2 and "no agent named 'nobody'" in unknown.stderr
+
+
+def test_api_key_is_masked_in_the_log(demo_server, tmp_path):
+    secret = "sk-test-0123456789abcdefSECRET"
+    _cli(
+        tmp_path,
+        "agents",
+        "add",
+        "e",
+        "--url",
+        demo_server.agent_url("echo"),
+        "--cost-per-query",
+        "0",
+    )
+    sent = _cli(tmp_path, "send", "--agent", "e", "--api-key-env", "MY_KEY", "hi",
+                env={"MY_KEY": secret})  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    e = pd.read_parquet(tmp_path / "events").iloc[0]
+    assert e["api_key"] == "sk-…CRET" and len(e["api_key_hash"]) == 16
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    assert secret not in sent.stdout + sent.stderr

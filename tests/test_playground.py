@@ -1,0 +1,141 @@
+"""The walking skeleton end to end: form -> chat widget -> real a2a-sdk agent -> Parquet."""
+
+import asyncio
+from decimal import Decimal as D
+
+import pandas as pd
+import pytest
+
+from agentcost_nb.tokens import estimate_tokens
+from agentcost_nb.tracker import Tracker
+from agentcost_nb.widgets import AgentForm, ChatWidget
+
+PRICES = {"cost_per_query": "0.05", "input_cost_per_token": "0.000002",
+          "output_cost_per_token": "0.000008"}  # fmt: skip
+
+
+def _register(tracker: Tracker, url: str, name: str = "priced-echo", display: str = "Priced Echo"):
+    form = AgentForm(tracker.registry)
+    form.fill(name=name, display_name=display, url=url, **PRICES)
+    form.save_button.click()
+    assert form.status.value.startswith("saved"), form.status.value
+    return tracker.registry.get(name)
+
+
+def _click_send(chat: ChatWidget, text: str):
+    async def run():
+        chat.message.value = text
+        chat.send_button.click()
+        assert chat.send_button.disabled, "Send must be disabled while the call is in flight"
+        result = await chat.pending
+        assert not chat.send_button.disabled
+        return result
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("dialect", ["1.0", "0.3"])
+def test_click_send_logs_exactly_one_priced_event(demo_server, tmp_path, dialect):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("echo", dialect))
+    chat = ChatWidget(tracker)
+    chat.select("Priced Echo")
+    result = _click_send(chat, "hello agent, what does this cost?")
+
+    assert result.reply.text == "echo: hello agent, what does this cost?"
+    assert result.reply.protocol == f"a2a-{dialect}"
+    events = pd.read_parquet(tmp_path / "events")
+    assert len(events) == 1
+    e = events.iloc[0]
+    assert e["status"] == "success" and e["agent_name"] == "priced-echo"
+    assert e["input_tokens"] == estimate_tokens("hello agent, what does this cost?")
+    assert e["output_tokens"] == estimate_tokens(result.reply.text)
+    assert e["token_source"] == "estimated"
+    expected = D("0.05") + e["input_tokens"] * D("0.000002") + e["output_tokens"] * D("0.000008")
+    assert e["cost_usd"] == expected
+    assert e["cost_query_usd"] + e["cost_input_usd"] + e["cost_output_usd"] == expected
+    assert (e["cost_per_query"], e["input_cost_per_token"]) == (D("0.05"), D("0.000002"))
+    # The widget shows the reply, its cost and token counts.
+    shown = chat.transcript.children[-1].value
+    assert "echo: hello agent" in shown and f"${expected.normalize()}" in shown
+    assert f"{e['input_tokens']} in / {e['output_tokens']} out" in shown
+
+
+def test_both_dialects_give_the_same_reply_and_cost(demo_server, tmp_path):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("summarizer", "1.0"), "s10", "S 1.0")
+    _register(tracker, demo_server.agent_url("summarizer", "0.3"), "s03", "S 0.3")
+    a = tracker.call_sync("s10", "compare the two dialects of this protocol please")
+    b = tracker.call_sync("s03", "compare the two dialects of this protocol please")
+    assert (a.reply.protocol, b.reply.protocol) == ("a2a-1.0", "a2a-0.3")
+    assert a.reply.text == b.reply.text and a.reply.text
+    assert a.event.token_source == b.event.token_source == "reported"
+    assert a.event.cost_usd == b.event.cost_usd is not None
+
+
+def test_failed_calls_are_recorded_and_the_widget_keeps_working(demo_server, tmp_path):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("echo"))
+    _register(tracker, "http://127.0.0.1:9/nothing-listens-here", "gone", "Gone Agent")
+    chat = ChatWidget(tracker, timeout=5)
+
+    chat.select("Gone Agent")
+    unreachable = _click_send(chat, "anyone there?")
+    chat.select("Priced Echo")
+    rpc_error = _click_send(chat, "please #error")
+    ok = _click_send(chat, "still working?")
+
+    assert (unreachable.event.status, unreachable.event.error_type) == ("error", "connect")
+    assert (rpc_error.event.status, rpc_error.event.error_type) == ("error", "jsonrpc")
+    assert "-32603" in rpc_error.event.error
+    assert ok.event.status == "success"
+    events = pd.read_parquet(tmp_path / "events").sort_values("timestamp")
+    assert list(events["status"]) == ["error", "error", "success"]
+    # Failed calls cost nothing by default but keep their token counts and reason.
+    failed = events[events["status"] == "error"]
+    assert (failed["cost_usd"] == 0).all() and (failed["input_tokens"] > 0).all()
+    assert failed["error"].str.len().gt(0).all()
+    assert "error" in chat.transcript.children[-3].value
+    assert chat.status.value == ""  # the last call succeeded: no stale error shown
+
+
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("cost_per_query", "-1", "negative"),
+        ("input_cost_per_token", "NaN", "finite"),
+        ("output_cost_per_token", "inf", "finite"),
+        ("cost_per_query", "twelve", "not a number"),
+        ("name", "dup", "already exists"),
+    ],
+)
+def test_form_refuses_bad_input_beside_the_field_and_saves_nothing(tmp_path, field, value, reason):
+    tracker = Tracker(tmp_path)
+    AgentForm(tracker.registry).fill(name="dup", display_name="D", url="http://h/x").submit()
+    before = (tmp_path / "agents.json").read_text()
+    form = AgentForm(tracker.registry)
+    form.fill(**{"name": "new", "display_name": "New", "url": "http://h/y", field: value})
+    assert form.submit() is None
+    assert reason in form.errors[field].value
+    assert "not saved" in form.status.value
+    assert (tmp_path / "agents.json").read_text() == before
+    assert len(Tracker(tmp_path).registry) == 1
+
+
+def test_form_previews_unit_conversion(tmp_path):
+    form = AgentForm(Tracker(tmp_path).registry)
+    form.fill(input_cost_per_token="2", unit_input_cost_per_token="1M")
+    assert "0.000002 $/token" in form.preview.value
+    assert "1,000 input tokens cost $0.002" in form.preview.value
+    form.fill(name="x", display_name="X", url="http://h/x")
+    cfg = form.submit()
+    assert cfg.current_prices.input_cost_per_token == D("0.000002")
+
+
+def test_untrusted_reply_is_shown_as_text(demo_server, tmp_path):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("echo"))
+    chat = ChatWidget(tracker)
+    _click_send(chat, "<img src=x onerror=alert(1)>")
+    shown = chat.transcript.children[-1].value
+    assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
