@@ -35,7 +35,7 @@ def _jupyter_chart(chart: Any) -> Any:
 
 class Dashboard(W.VBox):
     def __init__(self, log: EventLog, *, tz: str | None = None, page_size: int = 20) -> None:
-        self.log = log
+        self.event_log = log
         self.tz = tz
         self.page_size = page_size
         self.picked_agents: tuple[str, ...] = ()  # set by clicking a bar
@@ -76,13 +76,13 @@ class Dashboard(W.VBox):
         from .. import analytics, charts
 
         try:
-            everything = analytics.spend_per_agent(self.log, analytics.Filters(tz=self.tz))
+            everything = analytics.spend_per_agent(self.event_log, analytics.Filters(tz=self.tz))
             self._set_agent_options(everything)
             f = self.filters()
-            totals = analytics.totals(self.log, f)
-            per_agent = analytics.spend_per_agent(self.log, f)
-            daily = analytics.daily_spend(self.log, f)
-            recent = analytics.recent_events(self.log, f, limit=self.page_size)
+            totals = analytics.totals(self.event_log, f)
+            per_agent = analytics.spend_per_agent(self.event_log, f)
+            daily = analytics.daily_spend(self.event_log, f)
+            recent = analytics.recent_events(self.event_log, f, limit=self.page_size)
         except Exception as exc:  # show, never swallow: callbacks lose exceptions
             self.message.value = error_html(f"cannot read the event log: {exc}")
             return
