@@ -8,12 +8,15 @@ change, not an identity change: names and price history stay as they are.
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
+from .eventlog import EventLog
+from .events import Event
 from .pricing import PriceSheet
 from .registry import AgentConfig, Registry
 
@@ -74,12 +77,26 @@ def agent_answers(url: str, *, timeout: float = 1.0) -> bool:
 
 
 def copy_sample(sample: Path, home: Path) -> bool:
-    """Seed an empty data home with the sample registry and events; never overwrite."""
+    """Seed an empty data home with the sample registry and events; never overwrite.
+
+    The sample events are moved forward by whole days so the newest falls on
+    today: a dashboard showing "last 30 days" then has something to show.
+    """
     if (home / "agents.json").exists() or (home / "events").exists():
         return False
     home.mkdir(parents=True, exist_ok=True)
     if (sample / "agents.json").exists():
         shutil.copy2(sample / "agents.json", home / "agents.json")
     if (sample / "events").is_dir():
-        shutil.copytree(sample / "events", home / "events")
+        rows = EventLog(sample / "events").read().to_pylist()
+        if rows:
+            newest = max(r["timestamp"] for r in rows).date()
+            shift = timedelta(days=(datetime.now(UTC).date() - newest).days)
+            events = []
+            for row in rows:
+                row.pop("date", None)
+                row["tags"] = tuple(row["tags"] or ())
+                row["timestamp"] += shift
+                events.append(Event(**row))
+            EventLog(home / "events").append(events)
     return True
