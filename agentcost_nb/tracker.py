@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .billing import Caller, price_reply
+from .budgets import Budgets
 from .client.a2a import A2AClient
 from .client.types import AgentReply
 from .errors import LogError
@@ -30,6 +31,7 @@ class CallResult:
     reply: AgentReply
     event: Event
     log_error: str | None = None  # set when the event is held in memory for the next write
+    warnings: tuple[str, ...] = ()  # budgets nearly or softly exceeded
 
     @property
     def ok(self) -> bool:
@@ -53,9 +55,12 @@ class Tracker:
         *,
         client: A2AClient | None = None,
         timeout: float = 60.0,
+        tz: str | None = None,
     ) -> None:
         self.home = home if isinstance(home, DataHome) else DataHome.resolve(home)
+        self.tz = tz  # reporting time zone for budget periods (None: the machine's)
         self.registry = Registry(self.home.registry_path)
+        self.budgets = Budgets(self.home.path / "budgets.json")
         self.log = EventLog(self.home.events_path)
         self.client = client or A2AClient(timeout=timeout)
         self.pending: list[Event] = []  # events whose write failed; retried on the next write
@@ -73,16 +78,34 @@ class Tracker:
         task_id: str | None = None,
         timeout: float | None = None,
     ) -> CallResult:
-        """Send ``text`` to the agent; always returns, and always records one event."""
+        """Send ``text`` to the agent and record one event.
+
+        Raises only before anything is sent: an unknown agent (ConfigError) or a
+        hard budget already reached (BudgetExceeded).
+        """
         agent = self.registry.get(agent_name)
+        caller = caller or Caller()
+        warnings = Budgets.enforce(
+            self.budgets.check(
+                self.log,
+                agent_name=agent.name,
+                api_key=caller.api_key,
+                team=caller.team,
+                tz=self.tz,
+            )
+        )
         started = datetime.now(UTC)
         reply = await self.client.send(
             agent.url, text, context_id=context_id, task_id=task_id, timeout=timeout
         )
-        event = price_reply(
-            agent, reply, request_text=text, caller=caller or Caller(), started_at=started
+        event = price_reply(agent, reply, request_text=text, caller=caller, started_at=started)
+        return CallResult(
+            agent=agent,
+            reply=reply,
+            event=event,
+            log_error=self.record(event),
+            warnings=tuple(warnings),
         )
-        return CallResult(agent=agent, reply=reply, event=event, log_error=self.record(event))
 
     def call_sync(self, agent_name: str, text: str, **kwargs: object) -> CallResult:
         """Blocking form of :meth:`call`, for scripts and the CLI (not inside a running loop)."""

@@ -151,6 +151,8 @@ class ChatWidget(W.VBox):
             reason = f"{event.status}: {reply.error or 'no reason given'}"
             self._append(who, error_html(reason), cost=result.summary())
             self.status.value = error_html(f"the call failed ({event.status}); it was recorded")
+        if result.warnings:
+            self.status.value = error_html("; ".join(result.warnings))
         if result.log_error:
             self.status.value = error_html(result.log_error)
         self._show_total()

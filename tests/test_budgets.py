@@ -1,0 +1,57 @@
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from agentcost_nb.billing import Caller
+from agentcost_nb.budgets import Budget, period_start
+from agentcost_nb.errors import BudgetExceeded
+from agentcost_nb.tracker import Tracker
+from agentcost_nb.widgets import AgentForm, ChatWidget
+
+
+def test_period_start_is_local_midnight_and_month_start():
+    now = datetime(2026, 3, 9, 3, 30, tzinfo=UTC)  # 8 Mar 23:30 in New York
+    assert period_start(now, "day", "America/New_York") == datetime(2026, 3, 8, 5, tzinfo=UTC)
+    assert period_start(now, "month", "America/New_York") == datetime(2026, 3, 1, 5, tzinfo=UTC)
+    assert period_start(now, "day", "UTC") == datetime(2026, 3, 9, tzinfo=UTC)
+
+
+def _setup(demo_server, tmp_path):
+    tracker = Tracker(tmp_path, tz="UTC")
+    AgentForm(tracker.registry).fill(name="e", display_name="E", url=demo_server.agent_url("echo"),
+                                     cost_per_query="0.10").submit()  # fmt: skip
+    return tracker
+
+
+def test_hard_team_budget_refuses_once_reached_and_warns_before(demo_server, tmp_path):
+    tracker = _setup(demo_server, tmp_path)
+    tracker.budgets.add(Budget("team", "finance", D("0.30"), period="day"))
+    finance = Caller(team="finance")
+    first = tracker.call_sync("e", "one", caller=finance)
+    assert first.warnings == ()
+    tracker.call_sync("e", "two", caller=finance)
+    third = tracker.call_sync("e", "three", caller=finance)  # $0.20 spent before: 67 %
+    assert third.warnings == ()
+    with pytest.raises(
+        BudgetExceeded, match=r"team 'finance' daily budget reached: \$0.30 of \$0.30"
+    ):
+        tracker.call_sync("e", "four", caller=finance)
+    assert len(tracker.log.to_pandas()) == 3  # the refused call was never sent
+    # Another team is not affected.
+    assert tracker.call_sync("e", "five", caller=Caller(team="support")).ok
+
+
+def test_soft_key_budget_warns_in_the_chat_without_refusing(demo_server, tmp_path):
+    tracker = _setup(demo_server, tmp_path)
+    key = "sk-live-abcdefghijklmnop1234"
+    tracker.budgets.add(Budget.for_key(key, D("0.12"), hard=False))
+    assert key not in (tmp_path / "budgets.json").read_text()
+    chat = ChatWidget(tracker)
+    chat.api_key.value = key
+    asyncio.run(chat.send("a"))
+    result = asyncio.run(chat.send("b"))  # $0.10 of $0.12 spent before this call
+    assert result.ok and "nearly reached" in result.warnings[0]
+    assert "nearly reached" in chat.status.value
+    assert asyncio.run(chat.send("c")).ok  # soft: over, still sent
