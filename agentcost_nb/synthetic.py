@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_AGENTS",
     "DEFAULT_CALLERS",
     "SyntheticAgent",
+    "SyntheticCaller",
     "generate_events",
     "write_synthetic",
 ]
@@ -143,7 +144,9 @@ DEFAULT_AGENTS: tuple[SyntheticAgent, ...] = (
 
 
 @dataclass(frozen=True)
-class _Caller:
+class SyntheticCaller:
+    """Who makes the calls: a fake key (only its mask and hash reach events), team, project."""
+
     key: str
     team: str | None
     project: str | None
@@ -156,13 +159,13 @@ class _Caller:
         object.__setattr__(self, "hashed", key_hash(self.key))
 
 
-DEFAULT_CALLERS: tuple[_Caller, ...] = (
-    _Caller("sk-synthetic-growth-0001-abcd", "growth", "onboarding", 3.0),
-    _Caller("sk-synthetic-growth-0002-efgh", "growth", "churn-study", 1.0),
-    _Caller("sk-synthetic-platform-003-ijkl", "platform", "code-health", 2.0),
-    _Caller("sk-synthetic-support-004-mnop", "support", "helpdesk", 4.0),
-    _Caller("sk-synthetic-research-05-qrst", "research", None, 1.0),
-    _Caller("sk-synthetic-notebook-06-uvwx", None, None, 0.5),
+DEFAULT_CALLERS: tuple[SyntheticCaller, ...] = (
+    SyntheticCaller("sk-synthetic-growth-0001-abcd", "growth", "onboarding", 3.0),
+    SyntheticCaller("sk-synthetic-growth-0002-efgh", "growth", "churn-study", 1.0),
+    SyntheticCaller("sk-synthetic-platform-003-ijkl", "platform", "code-health", 2.0),
+    SyntheticCaller("sk-synthetic-support-004-mnop", "support", "helpdesk", 4.0),
+    SyntheticCaller("sk-synthetic-research-05-qrst", "research", None, 1.0),
+    SyntheticCaller("sk-synthetic-notebook-06-uvwx", None, None, 0.5),
 )
 
 # (status, error_type, http_status, task_state, message, weight)
@@ -237,7 +240,7 @@ def generate_events(
     n: int,
     *,
     agents: Sequence[SyntheticAgent] = DEFAULT_AGENTS,
-    callers: Sequence[_Caller] = DEFAULT_CALLERS,
+    callers: Sequence[SyntheticCaller] = DEFAULT_CALLERS,
     days: int = 90,
     end: datetime | None = None,
     seed: int = 0,
@@ -339,7 +342,7 @@ def _table(
     rng: np.random.Generator,
     a: _AgentArrays,
     ag: np.ndarray,
-    callers: Sequence[_Caller],
+    callers: Sequence[SyntheticCaller],
     who: np.ndarray,
     failed: np.ndarray,
     how: np.ndarray,
