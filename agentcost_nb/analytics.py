@@ -38,6 +38,13 @@ from .errors import ValidationError
 from .eventlog import EventLog
 
 __all__ = [
+    "ACTIVITY_COLUMNS",
+    "DAILY_SPEND_COLUMNS",
+    "MODEL_USAGE_COLUMNS",
+    "RECENT_COLUMNS",
+    "SPEND_BY_TAIL",
+    "SPEND_PER_AGENT_COLUMNS",
+    "TOKENS_COLUMNS",
     "EventPage",
     "Filters",
     "Kpis",
