@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import ipywidgets as W
+import pandas as pd
 
 from ..eventlog import EventLog
 from ..pricing import format_usd
@@ -105,14 +106,14 @@ class Dashboard(W.VBox):
         if self.spend_chart is None:
             self.spend_chart = _jupyter_chart(spend_chart)
             self.daily_chart = _jupyter_chart(daily_chart)
-            try:
-                self.spend_chart.selections.observe(self._on_pick, ["agent_pick"])
-            except Exception:  # a chart without the selection param (e.g. "no data")
-                pass
             self.charts_box.children = (self.spend_chart, self.daily_chart)
         else:
             self.spend_chart.chart = spend_chart
             self.daily_chart.chart = daily_chart
+        # JupyterChart makes a new ``selections`` object for every chart it is given,
+        # so observe again after each redraw; a "no data" chart has no pick to observe.
+        if "agent_pick" in self.spend_chart.selections.trait_names():
+            self.spend_chart.selections.observe(self._on_pick, ["agent_pick"])
 
     def _on_pick(self, change: Any) -> None:
         value = getattr(change["new"], "value", None) or []
@@ -152,18 +153,28 @@ def _logs_html(recent: Any) -> str:
     frame = getattr(recent, "frame", recent)
     if len(frame) == 0:
         return "<i>no data for this selection</i>"
-    cols = ["timestamp", "display_name", "model", "status", "input_tokens", "output_tokens",
-            "latency_ms", "api_key", "cost_usd"]  # fmt: skip
-    head = "".join(f"<th>{c}</th>" for c in cols)
+    cols = {"time": "Time", "display_name": "Agent", "model": "Model", "status": "Status",
+            "input_tokens": "In", "output_tokens": "Out", "latency_ms": "Latency (ms)",
+            "api_key": "Key", "team": "Team", "cost_usd": "Cost"}  # fmt: skip
+    head = "".join(f"<th>{label}</th>" for label in cols.values())
     rows = []
     for r in frame.to_dict("records"):
         cells = []
         for c in cols:
             v = r.get(c)
+            missing = v is None or (not isinstance(v, str) and pd.isna(v))
             if c == "cost_usd":
-                v = format_usd(v if v == v else None)  # NaN/None: unpriced
-            elif c == "latency_ms" and v is not None:
-                v = f"{v:.0f}"
-            cells.append(f"<td>{esc('' if v is None else v)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table class="acnb-logs"><tr>{head}</tr>{"".join(rows)}</table>'
+                text = format_usd(None if missing else v)
+            elif missing:
+                text = ""
+            elif c == "time":
+                text = v.strftime("%Y-%m-%d %H:%M:%S")
+            elif c == "latency_ms":
+                text = f"{v:,.0f}"
+            else:
+                text = str(v)
+            cells.append(f"<td>{esc(text)}</td>")
+        rows.append(f'<tr data-agent="{esc(r.get("agent_name"))}">' + "".join(cells) + "</tr>")
+    total = getattr(recent, "total", len(frame))
+    caption = f"<caption>{len(frame)} most recent of {total:,} calls</caption>"
+    return f'<table class="acnb-logs">{caption}<tr>{head}</tr>{"".join(rows)}</table>'
