@@ -39,6 +39,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check agentcost_nb tests bench
 	$(BIN)/ruff format --check agentcost_nb tests bench
+	$(BIN)/mypy agentcost_nb --ignore-missing-imports
 
 # Regenerate the sample registry and event log shipped in data/.
 sample: install

@@ -65,13 +65,14 @@ def parse_price(value: object, unit: str = "token") -> Decimal | None:
     if isinstance(value, int):
         value = Decimal(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "").removeprefix("$").strip()
+        typed = value.strip()
+        text = typed.replace(",", "").removeprefix("$").strip()
         if not text:
             return None
         try:
             value = Decimal(text)
         except decimal.InvalidOperation:
-            raise ValueError(f"{value.strip()!r} is not a number") from None
+            raise ValueError(f"{typed!r} is not a number") from None
     if not isinstance(value, Decimal):
         raise ValueError(f"{type(value).__name__} is not a price")
     if not value.is_finite():

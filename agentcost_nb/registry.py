@@ -182,7 +182,7 @@ def validate_agent_input(
     """
     units = units or {}
     problems: dict[str, str] = {}
-    prices: dict[str, Decimal | None] = {}
+    prices: dict[str, Any] = {}
     for name in PRICE_FIELDS:
         unit = units.get(name, "token") if name != "cost_per_query" else "token"
         if unit not in PRICE_UNITS:
