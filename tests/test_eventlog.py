@@ -59,3 +59,17 @@ def test_no_temporary_files_left_behind(tmp_path):
     log = EventLog(tmp_path / "events")
     log.append([_event(datetime.now(UTC))])
     assert [p.name for p in (tmp_path / "events").rglob("*") if p.name.startswith(".")] == []
+
+
+def test_duckdb_reads_the_hive_layout_as_is(tmp_path):
+    duckdb = __import__("duckdb")
+    log = EventLog(tmp_path / "events")
+    t = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    log.append([_event(t, "0.10", agent_name="a"), _event(t + timedelta(days=1), "0.25", agent_name="a"),
+                _event(t, "0.05", agent_name="b")])  # fmt: skip
+    rows = duckdb.sql(
+        f"select agent_name, sum(cost_usd) as spend, count(distinct date) as days "
+        f"from read_parquet('{tmp_path}/events/*/*.parquet', hive_partitioning=true) "
+        "group by 1 order by 1"
+    ).fetchall()
+    assert rows == [("a", D("0.35"), 2), ("b", D("0.05"), 1)]
