@@ -51,3 +51,4 @@ def test_analysis_notebook_reads_the_log_with_plain_pandas(demo_server, tmp_path
     text = _text(nb)
     assert "3 events" in text
     assert "echo" in text and str(D("0.03")) in text
+    assert "repriced_usd" in text and "(total)" in text

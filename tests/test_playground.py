@@ -139,3 +139,20 @@ def test_untrusted_reply_is_shown_as_text(demo_server, tmp_path):
     _click_send(chat, "<img src=x onerror=alert(1)>")
     shown = chat.transcript.children[-1].value
     assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+
+
+def test_caller_identity_is_attributed_and_the_key_only_masked(demo_server, tmp_path):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("echo"))
+    chat = ChatWidget(tracker)
+    key = "sk-proj-0123456789abcdefghijKLMN"
+    chat.api_key.value, chat.team.value, chat.project.value = key, "finance", "q4"
+    chat.tags.value = "pilot, eu ,"
+    result = _click_send(chat, "who pays for this?")
+    e = pd.read_parquet(tmp_path / "events").iloc[0]
+    assert (e["team"], e["project"], list(e["tags"])) == ("finance", "q4", ["pilot", "eu"])
+    assert e["api_key"] == "sk-…KLMN" and e["api_key_hash"] == result.event.api_key_hash
+    assert key not in repr(result) and key not in repr(chat.transcript.children)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path

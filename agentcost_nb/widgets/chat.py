@@ -41,6 +41,7 @@ class ChatWidget(W.VBox):
         self.api_key = W.Password(description="API key", placeholder="optional, never stored")
         self.team = W.Text(description="Team", placeholder="optional")
         self.project = W.Text(description="Project", placeholder="optional")
+        self.tags = W.Text(description="Tags", placeholder="comma-separated, optional")
         self.message = W.Textarea(placeholder="Type a message…", layout=W.Layout(width="100%"))
         self.send_button = W.Button(description="Send", button_style="primary", icon="paper-plane")
         self.clear_button = W.Button(description="Clear", icon="eraser")
@@ -55,7 +56,7 @@ class ChatWidget(W.VBox):
             [
                 W.HTML("<h3>Playground</h3>"),
                 W.HBox([self.agent]),
-                W.HBox([self.api_key, self.team, self.project]),
+                W.HBox([self.api_key, self.team, self.project, self.tags]),
                 self.transcript,
                 self.message,
                 W.HBox([self.send_button, self.clear_button, self.status]),
@@ -104,6 +105,7 @@ class ChatWidget(W.VBox):
             api_key=self.api_key.value,
             team=self.team.value.strip(),
             project=self.project.value.strip(),
+            tags=tuple(t.strip() for t in self.tags.value.split(",") if t.strip()),
         )
         try:
             result = await self.tracker.call(
