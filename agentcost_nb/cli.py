@@ -42,6 +42,29 @@ def _add_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_price(args: argparse.Namespace) -> int:
+    from .pricing import PriceSheet, parse_price
+    from .registry import Registry
+
+    values = {}
+    for name, unit in (
+        ("cost_per_query", "token"),
+        ("input_cost_per_token", args.unit),
+        ("output_cost_per_token", args.unit),
+        ("cached_input_cost_per_token", args.unit),
+        ("reasoning_cost_per_token", args.unit),
+    ):
+        try:
+            values[name] = parse_price(getattr(args, name), unit)
+        except ValueError as exc:
+            raise ValidationError({name: str(exc)}) from None
+    registry = Registry(DataHome.resolve(args.home).registry_path)
+    agent = registry.set_prices(args.name, PriceSheet(**values))
+    when = agent.current_prices.effective_from.isoformat(timespec="seconds")
+    print(f"{agent.name}: price version {len(agent.prices)} effective from {when}")
+    return 0
+
+
 def _list_agents(args: argparse.Namespace) -> int:
     from .registry import Registry
 
@@ -144,6 +167,15 @@ def _parser() -> argparse.ArgumentParser:
         "--unit", choices=list(PRICE_UNITS), default="token", help="unit of the token prices"
     )
     add.set_defaults(func=_add_agent)
+    sp = agents.add_parser(
+        "set-price", help="add a new price version, effective now (older events keep theirs)"
+    )
+    sp.add_argument("name", help="Agent Name")
+    for flag in ("--cost-per-query", "--input-cost-per-token", "--output-cost-per-token",
+                 "--cached-input-cost-per-token", "--reasoning-cost-per-token"):  # fmt: skip
+        sp.add_argument(flag, default=None, metavar="USD")
+    sp.add_argument("--unit", choices=list(PRICE_UNITS), default="token")
+    sp.set_defaults(func=_set_price)
     ls = agents.add_parser("list", help="list registered agents")
     ls.set_defaults(func=_list_agents)
 

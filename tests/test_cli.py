@@ -79,3 +79,37 @@ def test_api_key_is_masked_in_the_log(demo_server, tmp_path):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
     assert secret not in sent.stdout + sent.stderr
+
+
+def test_set_price_adds_a_version_and_old_events_keep_their_price(demo_server, tmp_path):
+    _cli(
+        tmp_path,
+        "agents",
+        "add",
+        "v",
+        "--url",
+        demo_server.agent_url("echo"),
+        "--cost-per-query",
+        "0.01",
+    )
+    assert _cli(tmp_path, "send", "--agent", "v", "before").returncode == 0
+    changed = _cli(
+        tmp_path,
+        "agents",
+        "set-price",
+        "v",
+        "--cost-per-query",
+        "0.02",
+        "--input-cost-per-token",
+        "3",
+        "--unit",
+        "1M",
+    )
+    assert changed.returncode == 0 and "price version 2" in changed.stdout
+    assert _cli(tmp_path, "send", "--agent", "v", "after").returncode == 0
+    events = pd.read_parquet(tmp_path / "events").sort_values("timestamp")
+    assert list(events["cost_per_query"]) == [D("0.01"), D("0.02")]
+    assert events["input_cost_per_token"].iloc[1] == D("0.000003")
+    assert events["cost_usd"].iloc[0] == D("0.01")
+    bad = _cli(tmp_path, "agents", "set-price", "v", "--cost-per-query", "nan")
+    assert bad.returncode == 2 and "cost_per_query" in bad.stderr
