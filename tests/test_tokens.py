@@ -1,4 +1,14 @@
+import pytest
+
+from agentcost_nb import tokens
 from agentcost_nb.tokens import count_tokens, estimate_tokens
+
+
+@pytest.fixture
+def fresh_tokenizer():
+    tokens._offline_encoding.cache_clear()
+    yield
+    tokens._offline_encoding.cache_clear()
 
 
 def test_estimate_is_close_to_bpe_on_english_and_never_zero():
@@ -10,12 +20,17 @@ def test_estimate_is_close_to_bpe_on_english_and_never_zero():
     assert estimate_tokens("") == 0
 
 
-def test_count_falls_back_to_an_estimate_offline_and_says_so(monkeypatch, tmp_path):
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # empty cache: no tokenizer files
-    from agentcost_nb import tokens
+def test_counts_with_the_bundled_tokenizer_offline(fresh_tokenizer, monkeypatch, tmp_path):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # nothing cached, no network
+    n, source = count_tokens("hello there, how are you doing today my friend?")
+    assert (n, source) == (11, "counted")
+    assert count_tokens("The quick brown fox jumps over the lazy dog.") == (10, "counted")
 
-    tokens._offline_encoding.cache_clear()
-    n, source = count_tokens("a reply with several words")
-    assert (n, source) == (estimate_tokens("a reply with several words"), "estimated")
+
+def test_without_a_tokenizer_it_estimates_and_says_so(fresh_tokenizer, monkeypatch):
+    monkeypatch.setenv("AGENTCOST_NB_TOKENIZER", "estimate")
+    text = "a reply with several words"
+    n, source = count_tokens(text)
+    assert (n, source) == (estimate_tokens(text), "estimated")
     assert n > 0
-    tokens._offline_encoding.cache_clear()
+    assert count_tokens("") == (0, "counted")
