@@ -49,7 +49,7 @@ def test_click_send_logs_exactly_one_priced_event(demo_server, tmp_path, dialect
     e = events.iloc[0]
     assert e["status"] == "success" and e["agent_name"] == "priced-echo"
     # The echo agent reports no usage: the toolkit counts both texts with its tokenizer.
-    assert e["input_tokens"] == count_tokens("hello agent, what does this cost?")[0] == 9
+    assert e["input_tokens"] == count_tokens("hello agent, what does this cost?")[0] == 8
     assert e["output_tokens"] == count_tokens(result.reply.text)[0]
     assert e["token_source"] == "counted"
     expected = D("0.05") + e["input_tokens"] * D("0.000002") + e["output_tokens"] * D("0.000008")
