@@ -1,22 +1,24 @@
-"""The "Add New Agent" form: identity, address and a Cost Configuration.
+"""Agent forms: "Add New Agent" (identity, address, Cost Configuration) and a price editor.
 
-Thin: validation is :func:`agentcost_nb.registry.validate_agent_input`; this
-widget only shows its reasons next to the fields.  ``form.submit()`` is what the
-Save button does.
+Thin: validation is :func:`agentcost_nb.registry.validate_agent_input` and
+:func:`agentcost_nb.pricing.parse_price`; these widgets only show the reasons
+next to the fields.  ``form.submit()`` / ``editor.submit()`` are what the Save
+buttons do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import ipywidgets as W
 
 from ..errors import AgentCostError
-from ..pricing import format_usd, parse_price
+from ..pricing import PRICE_FIELDS, PriceSheet, format_usd, parse_price
 from ..registry import AgentConfig, Registry, validate_agent_input
 from ._util import error_html, esc
 
-__all__ = ["AgentForm"]
+__all__ = ["AgentForm", "PriceEditor", "PriceInputs"]
 
 _TEXT_FIELDS = {
     "name": ("Agent Name", "unique id used in calls, e.g. support-bot"),
@@ -24,12 +26,88 @@ _TEXT_FIELDS = {
     "url": ("URL", "http://127.0.0.1:8765/echo"),
     "model": ("Model label", "optional, used when the agent reports none"),
 }
-_PRICE_FIELDS = {
+_PRICE_LABELS = {
     "cost_per_query": "Cost Per Query ($)",
     "input_cost_per_token": "Input Cost ($)",
     "output_cost_per_token": "Output Cost ($)",
+    "cached_input_cost_per_token": "Cached Input Cost ($)",
+    "reasoning_cost_per_token": "Reasoning Cost ($)",
 }
-_LABEL = W.Layout(width="150px")
+_ADVANCED = ("cached_input_cost_per_token", "reasoning_cost_per_token")
+_UNITS = [("per token", "token"), ("per 1K tokens", "1K"), ("per 1M tokens", "1M")]
+_LABEL = W.Layout(width="170px")
+
+
+class PriceInputs(W.VBox):
+    """The five price fields with unit pickers, error labels and a worked-example preview."""
+
+    def __init__(self, *, label_prefix: str = "") -> None:
+        self.inputs: dict[str, W.Text] = {}
+        self.units: dict[str, W.Dropdown] = {}
+        self.errors: dict[str, W.HTML] = {}
+        rows: dict[str, W.HBox] = {}
+        for name, label in _PRICE_LABELS.items():
+            box = W.Text(placeholder="not set", layout=W.Layout(width="160px"))
+            box.observe(lambda _c: self._preview(), "value")
+            self.inputs[name] = box
+            self.errors[name] = W.HTML()
+            parts: list[W.Widget] = [W.Label(f"{label_prefix}{label}", layout=_LABEL), box]
+            if name != "cost_per_query":
+                unit = W.Dropdown(options=_UNITS, value="token", layout=W.Layout(width="150px"))
+                unit.observe(lambda _c: self._preview(), "value")
+                self.units[name] = unit
+                parts.append(unit)
+            rows[name] = W.HBox([*parts, self.errors[name]])
+        self.preview = W.HTML()
+        advanced = W.Accordion(children=[W.VBox([rows[n] for n in _ADVANCED])])
+        advanced.set_title(0, "Cached-input and reasoning prices (optional)")
+        advanced.selected_index = None
+        super().__init__(
+            [rows[n] for n in PRICE_FIELDS if n not in _ADVANCED] + [advanced, self.preview]
+        )
+
+    def values(self) -> dict[str, str]:
+        return {name: box.value for name, box in self.inputs.items()}
+
+    def unit_values(self) -> dict[str, str]:
+        return {name: dd.value for name, dd in self.units.items()}
+
+    def show_errors(self, problems: Mapping[str, str]) -> None:
+        for name, label in self.errors.items():
+            label.value = error_html(problems.get(name))
+
+    def clear(self) -> None:
+        for box in self.inputs.values():
+            box.value = ""
+
+    def parse(self) -> tuple[dict[str, object], dict[str, str]]:
+        """Per-token prices (or None where unset) and any reasons a field was refused."""
+        prices: dict[str, object] = {}
+        problems: dict[str, str] = {}
+        for name, box in self.inputs.items():
+            unit = self.units[name].value if name in self.units else "token"
+            try:
+                prices[name] = parse_price(box.value, unit)
+            except ValueError as exc:
+                problems[name] = str(exc)
+        return prices, problems
+
+    def _preview(self) -> None:
+        """Show the stored per-token value and a worked example, so a ×1000 slip is visible."""
+        lines = []
+        for name, dd in self.units.items():
+            try:
+                per_token = parse_price(self.inputs[name].value, dd.value)
+            except ValueError:
+                continue  # the reason shows on save; a half-typed number is not an error yet
+            if per_token is None:
+                continue
+            kind = _PRICE_LABELS[name].removesuffix(" Cost ($)").lower()
+            lines.append(
+                f"{esc(kind)}: stored as {esc(format(per_token, 'f'))} $/token — "
+                f"1,000 {esc(kind)} tokens cost {esc(format_usd(per_token * 1000))}"
+            )
+        self.preview.value = "<br>".join(lines)
 
 
 class AgentForm(W.VBox):
@@ -41,7 +119,6 @@ class AgentForm(W.VBox):
         self.registry = registry
         self.on_saved = on_saved
         self.inputs: dict[str, W.Text] = {}
-        self.units: dict[str, W.Dropdown] = {}
         self.errors: dict[str, W.HTML] = {}
         rows: list[W.Widget] = [W.HTML("<h3>Add New Agent</h3>")]
         for name, (label, hint) in _TEXT_FIELDS.items():
@@ -50,51 +127,50 @@ class AgentForm(W.VBox):
             rows.append(
                 W.HBox([W.Label(label, layout=_LABEL), self.inputs[name], self.errors[name]])
             )
-        rows.append(W.HTML("<b>Cost Configuration</b> — set any mix; a call costs their sum"))
-        for name, label in _PRICE_FIELDS.items():
-            box = W.Text(placeholder="not set", layout=W.Layout(width="160px"))
-            self.inputs[name] = box
-            self.errors[name] = W.HTML()
-            parts: list[W.Widget] = [W.Label(label, layout=_LABEL), box]
-            if name != "cost_per_query":
-                unit = W.Dropdown(
-                    options=[
-                        ("per token", "token"),
-                        ("per 1K tokens", "1K"),
-                        ("per 1M tokens", "1M"),
-                    ],
-                    value="token",
-                    layout=W.Layout(width="150px"),
-                )
-                unit.observe(lambda _change: self._preview(), "value")
-                self.units[name] = unit
-                parts.append(unit)
-            box.observe(lambda _change: self._preview(), "value")
-            rows.append(W.HBox([*parts, self.errors[name]]))
-        self.preview = W.HTML()
+        self.prices = PriceInputs()
+        self.inputs.update(self.prices.inputs)
+        self.errors.update(self.prices.errors)
+        self.units = self.prices.units
+        self.preview = self.prices.preview
+        self.charge_query_on_failure = W.Checkbox(
+            description="charge Cost Per Query on failed calls"
+        )
+        self.charge_input_on_failure = W.Checkbox(description="charge input tokens on failed calls")
         self.save_button = W.Button(description="Save agent", button_style="primary", icon="check")
         self.save_button.on_click(lambda _b: self.submit())
         self.status = W.HTML()
-        rows += [self.preview, W.HBox([self.save_button, self.status])]
+        rows += [
+            W.HTML("<b>Cost Configuration</b> — set any mix; a call costs their sum"),
+            self.prices,
+            W.HTML("Failed calls cost nothing unless you tick:"),
+            W.HBox([self.charge_query_on_failure, self.charge_input_on_failure]),
+            W.HBox([self.save_button, self.status]),
+        ]
         super().__init__(rows)
 
-    def fill(self, **values: str) -> AgentForm:
+    def fill(self, **values: str | bool) -> AgentForm:
         """Set fields from code (``unit_<field>`` keys set a unit dropdown)."""
         for key, value in values.items():
             if key.startswith("unit_"):
                 self.units[key[5:]].value = value
+            elif key in ("charge_query_on_failure", "charge_input_on_failure"):
+                getattr(self, key).value = bool(value)
             else:
                 self.inputs[key].value = value
         return self
 
-    def values(self) -> dict[str, str]:
-        return {name: box.value for name, box in self.inputs.items()}
+    def values(self) -> dict[str, object]:
+        return {
+            **{name: box.value for name, box in self.inputs.items()},
+            "charge_query_on_failure": self.charge_query_on_failure.value,
+            "charge_input_on_failure": self.charge_input_on_failure.value,
+        }
 
     def submit(self) -> AgentConfig | None:
         """Validate and save; returns the agent, or None with reasons shown by the fields."""
         for label in self.errors.values():
             label.value = ""
-        cfg, problems = validate_agent_input(self.values(), self._unit_values())
+        cfg, problems = validate_agent_input(self.values(), self.prices.unit_values())
         if cfg is not None and cfg.name in self.registry:
             problems = {"name": f"an agent named {cfg.name!r} already exists"}
         if not problems and cfg is not None:
@@ -115,23 +191,96 @@ class AgentForm(W.VBox):
             self.on_saved(cfg)
         return cfg
 
-    def _unit_values(self) -> dict[str, str]:
-        return {name: dd.value for name, dd in self.units.items()}
 
-    def _preview(self) -> None:
-        """Show the stored per-token value and a worked example, so a ×1000 slip is visible."""
-        lines = []
-        for name, dd in self.units.items():
+class PriceEditor(W.VBox):
+    """Add a dated price version to an existing agent; its name and history stay."""
+
+    def __init__(
+        self, registry: Registry, *, on_saved: Callable[[AgentConfig], None] | None = None
+    ) -> None:
+        self.registry = registry
+        self.on_saved = on_saved
+        self.agent = W.Dropdown(description="Agent", layout=W.Layout(width="360px"))
+        self.agent.observe(lambda _c: self._show_versions(), "value")
+        self.versions = W.HTML()
+        self.prices = PriceInputs(label_prefix="New ")
+        self.effective_from = W.Text(
+            description="Effective", placeholder="now, or ISO time e.g. 2026-12-01T00:00Z"
+        )
+        self.effective_error = W.HTML()
+        self.save_button = W.Button(description="Add price version", icon="plus")
+        self.save_button.on_click(lambda _b: self.submit())
+        self.status = W.HTML()
+        self.refresh_agents()
+        super().__init__(
+            [
+                W.HTML("<h3>Change an agent's prices</h3>"
+                       "<i>A new version applies from its effective time; "
+                       "calls already logged keep the prices they were charged.</i>"),
+                self.agent,
+                self.versions,
+                self.prices,
+                W.HBox([self.effective_from, self.effective_error]),
+                W.HBox([self.save_button, self.status]),
+            ]
+        )  # fmt: skip
+
+    def refresh_agents(self) -> None:
+        current = self.agent.value
+        self.agent.options = [(a.display_name, a.name) for a in self.registry]
+        names = [a.name for a in self.registry]
+        self.agent.value = current if current in names else (names[0] if names else None)
+        self._show_versions()
+
+    def submit(self) -> AgentConfig | None:
+        self.prices.show_errors({})
+        self.effective_error.value = ""
+        if not self.agent.value:
+            self.status.value = error_html("register an agent first")
+            return None
+        prices, problems = self.prices.parse()
+        when: datetime | None = None
+        text = self.effective_from.value.strip()
+        if text:
             try:
-                per_token = parse_price(self.inputs[name].value, dd.value)
+                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
             except ValueError:
-                continue  # the reason shows on save; a half-typed number is not an error yet
-            if per_token is None:
-                continue
-            kind = "input" if name.startswith("input") else "output"
-            example = format_usd(per_token * 1000)
-            lines.append(
-                f"{kind}: stored as {esc(format(per_token, 'f'))} $/token — "
-                f"1,000 {kind} tokens cost {esc(example)}"
-            )
-        self.preview.value = "<br>".join(lines)
+                problems["effective_from"] = f"{text!r} is not an ISO 8601 time"
+        if not problems:
+            try:
+                agent = self.registry.set_prices(
+                    self.agent.value,
+                    PriceSheet(**prices),
+                    effective_from=when,  # type: ignore[arg-type]
+                )
+            except AgentCostError as exc:
+                problems = getattr(exc, "fields", None) or {"effective_from": str(exc)}
+        if problems:
+            self.prices.show_errors(problems)
+            self.effective_error.value = error_html(problems.get("effective_from"))
+            self.status.value = error_html("not saved: fix the fields marked in red")
+            return None
+        self.status.value = (
+            f"added version {len(agent.prices)} for <b>{esc(agent.display_name)}</b>"
+        )
+        self.prices.clear()
+        self.effective_from.value = ""
+        self._show_versions()
+        if self.on_saved:
+            self.on_saved(agent)
+        return agent
+
+    def _show_versions(self) -> None:
+        agent = self.registry.find(self.agent.value) if self.agent.value else None
+        if agent is None:
+            self.versions.value = ""
+            return
+        head = "".join(f"<th>{esc(h)}</th>" for h in ("effective from", *_PRICE_LABELS.values()))
+        rows = []
+        for sheet in agent.prices:
+            cells = [sheet.effective_from.isoformat(timespec="seconds")] + [
+                "—" if v is None else format(v, "f") for v in sheet.prices().values()
+            ]
+            rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+        self.versions.value = f'<table class="acnb-versions"><tr>{head}</tr>{"".join(rows)}</table>'

@@ -16,7 +16,7 @@ from ..home import DataHome
 from ..registry import AgentConfig
 from ..tracker import CallResult, Tracker
 from ._util import error_html, esc
-from .agent_form import AgentForm
+from .agent_form import AgentForm, PriceEditor
 from .chat import ChatWidget
 from .dashboard import Dashboard
 
@@ -89,8 +89,13 @@ class App(W.VBox):
         self.chat = ChatWidget(self.tracker, on_result=self._after_call)
         self.agents_table = W.HTML()
         self.form = AgentForm(self.tracker.registry, on_saved=self._after_save)
+        self.price_editor = PriceEditor(self.tracker.registry, on_saved=self._after_save)
         self.tabs = W.Tab(
-            children=[self.chat, W.VBox([self.agents_table, self.form]), self.dashboard]
+            children=[
+                self.chat,
+                W.VBox([self.agents_table, self.form, self.price_editor]),
+                self.dashboard,
+            ]
         )
         for i, title in enumerate(("Playground", "Agents", "Dashboard")):
             self.tabs.set_title(i, title)
@@ -102,6 +107,7 @@ class App(W.VBox):
 
     def _after_save(self, _agent: AgentConfig) -> None:
         self.chat.refresh_agents()
+        self.price_editor.refresh_agents()
         self._show_agents()
         self.dashboard.refresh()
 

@@ -1,0 +1,85 @@
+"""The agent form's advanced prices and failure policy, and the price editor (no browser)."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from agentcost_nb.registry import Registry
+from agentcost_nb.widgets import App
+from agentcost_nb.widgets.agent_form import AgentForm, PriceEditor
+
+
+def _agent(reg: Registry, name="a", **prices):
+    return (
+        AgentForm(reg)
+        .fill(name=name, display_name=name.upper(), url="http://h/x", **prices)
+        .submit()
+    )
+
+
+def test_cached_and_reasoning_prices_and_failure_policy_are_saved(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    cfg = AgentForm(reg).fill(
+        name="a", display_name="A", url="http://h/a", input_cost_per_token="3",
+        unit_input_cost_per_token="1M", cached_input_cost_per_token="0.3",
+        unit_cached_input_cost_per_token="1M", reasoning_cost_per_token="0.00002",
+        charge_query_on_failure=True,
+    ).submit()  # fmt: skip
+    p = Registry(tmp_path / "agents.json").get("a").current_prices
+    assert p.cached_input_cost_per_token == D("0.0000003")
+    assert p.reasoning_cost_per_token == D("0.00002")
+    assert cfg.charge_query_on_failure and not cfg.charge_input_on_failure
+
+
+def test_preview_makes_a_per_million_slip_visible(tmp_path):
+    form = AgentForm(Registry(tmp_path / "agents.json"))
+    form.fill(output_cost_per_token="15", unit_output_cost_per_token="1M")
+    assert "stored as 0.000015 $/token" in form.preview.value
+    assert "1,000 output tokens cost $0.015" in form.preview.value
+    form.fill(output_cost_per_token="15", unit_output_cost_per_token="token")
+    assert "1,000 output tokens cost $15,000.00" in form.preview.value
+
+
+def test_price_editor_adds_a_dated_version_and_keeps_identity(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    _agent(reg, cost_per_query="0.01")
+    editor = PriceEditor(reg)
+    assert editor.agent.value == "a"
+    editor.prices.inputs["cost_per_query"].value = "0.02"
+    editor.prices.inputs["input_cost_per_token"].value = "2"
+    editor.prices.units["input_cost_per_token"].value = "1M"
+    when = datetime.now(UTC) + timedelta(hours=1)
+    editor.effective_from.value = when.isoformat()
+    agent = editor.submit()
+    assert agent.name == "a" and len(agent.prices) == 2
+    stored = Registry(tmp_path / "agents.json").get("a")
+    assert stored.price_at(datetime.now(UTC)).cost_per_query == D("0.01")
+    assert stored.price_at(when).cost_per_query == D("0.02")
+    assert stored.price_at(when).input_cost_per_token == D("0.000002")
+    assert editor.versions.value.count("<tr>") == 3  # header + two versions
+    assert "added version 2" in editor.status.value
+
+
+def test_price_editor_refuses_bad_prices_and_times_beside_the_field(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    _agent(reg, cost_per_query="0.01")
+    before = (tmp_path / "agents.json").read_text()
+    editor = PriceEditor(reg)
+    editor.prices.inputs["output_cost_per_token"].value = "-1"
+    editor.effective_from.value = "yesterday-ish"
+    assert editor.submit() is None
+    assert "negative" in editor.prices.errors["output_cost_per_token"].value
+    assert "ISO 8601" in editor.effective_error.value
+    editor.prices.inputs["output_cost_per_token"].value = "1"
+    editor.effective_from.value = "1969-12-31T00:00Z"  # before the current (first) version
+    assert editor.submit() is None
+    assert "later than the current version" in editor.effective_error.value
+    assert (tmp_path / "agents.json").read_text() == before
+
+
+def test_app_wires_the_forms_to_the_chat(tmp_path):
+    app = App(tmp_path, demo=False)
+    app.form.fill(name="new-agent", display_name="New Agent", url="http://h/x", cost_per_query="1")
+    app.form.submit()
+    assert ("New Agent", "new-agent") in app.chat.agent.options
+    assert ("New Agent", "new-agent") in app.price_editor.agent.options
+    assert "new-agent" in app.agents_table.value
