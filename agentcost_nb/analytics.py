@@ -36,9 +36,11 @@ import pyarrow.dataset as ds
 
 from .errors import ValidationError
 from .eventlog import EventLog
+from .events import EVENT_SCHEMA
 
 __all__ = [
     "ACTIVITY_COLUMNS",
+    "CHOICE_COLUMNS",
     "DAILY_SPEND_COLUMNS",
     "MODEL_USAGE_COLUMNS",
     "RECENT_COLUMNS",
@@ -52,6 +54,8 @@ __all__ = [
     "activity",
     "daily_spend",
     "default_zone",
+    "filter_choices",
+    "filtered_events",
     "kpis",
     "model_usage",
     "recent_events",
@@ -132,6 +136,7 @@ class Filters:
     endpoints: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     tz: str | None = None
+    since: datetime | None = None  # also at or after this instant (e.g. "the last 24 h")
 
     def __post_init__(self) -> None:
         for name in _FILTER_COLUMNS:
@@ -143,6 +148,8 @@ class Filters:
             value = getattr(self, name)
             if isinstance(value, datetime):
                 object.__setattr__(self, name, value.date())
+        if self.since is not None and self.since.utcoffset() is None:
+            raise ValidationError({"since": "needs a time zone (an instant)"}, where="filters")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ValidationError({"end": "is before the start date"}, where="filters")
         if self.tz is not None and not _valid_zone(self.tz):
@@ -172,7 +179,10 @@ class Filters:
             return None
         end = self.end or today or datetime.now(ZoneInfo(self.zone)).date()
         length = (end - self.start).days + 1
-        return replace(self, start=self.start - timedelta(days=length), end=self.start - _ONE_DAY)
+        since = self.since - timedelta(days=length) if self.since is not None else None
+        return replace(
+            self, start=self.start - timedelta(days=length), end=self.start - _ONE_DAY, since=since
+        )
 
 
 # --------------------------------------------------------------------------- reading
@@ -194,6 +204,8 @@ def _scan_filter(f: Filters, zone: str) -> ds.Expression | None:
         if values:
             parts.append(ds.field(column).isin(list(values)))
     ts_type = pa.timestamp("us", tz="UTC")
+    if f.since is not None:
+        parts.append(ds.field("timestamp") >= pa.scalar(f.since.astimezone(UTC), ts_type))
     # A local day overlaps at most the UTC dates one either side (offsets are < 24 h).
     if f.start is not None:
         parts.append(ds.field("date") >= (f.start - _ONE_DAY).isoformat())
@@ -705,3 +717,60 @@ def recent_events(
     frame["cost_usd"] = pd.Series([_tidy(c) for c in frame["cost_usd"]], dtype=object)
     frame["display_name"] = frame["display_name"].fillna(frame["agent_name"])
     return EventPage(frame[list(RECENT_COLUMNS)], total, offset, limit)
+
+
+CHOICE_COLUMNS = ("dimension", "value", "label", "requests")
+_CHOICE_DIMENSIONS: dict[str, tuple[str, str | None]] = {
+    # dimension -> (column filtered on, column shown instead when set)
+    "agent": ("agent_name", "display_name"),
+    "api_key": ("api_key_hash", "api_key"),
+    "team": ("team", None),
+    "project": ("project", None),
+}
+
+
+def filter_choices(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
+    """The values each filter can take within ``filters``, busiest first, in one read.
+
+    ``dimension`` is ``agent``, ``api_key``, ``team`` or ``project``; ``value`` is
+    what :class:`Filters` takes (an agent name, a key hash, a team, a project) and
+    ``label`` what to show (the latest display name, the masked key).  Events
+    without a key, team or project offer no choice.
+    """
+    f = filters or Filters()
+    wanted = ["timestamp"]
+    for column, shown in _CHOICE_DIMENSIONS.values():
+        wanted += [column] + ([shown] if shown else [])
+    table = _read(log, f, wanted)
+    rows: list[dict[str, Any]] = []
+    for dimension, (column, shown) in _CHOICE_DIMENSIONS.items():
+        labels = _latest(table, column, shown) if shown else {}
+        counted = table.group_by([column], use_threads=False).aggregate([([], "count_all")])
+        found = [
+            {
+                "dimension": dimension,
+                "value": g[column],
+                "label": labels.get(g[column]) or g[column],
+                "requests": g["count_all"],
+            }
+            for g in counted.to_pylist()
+            if g[column]
+        ]
+        found.sort(key=lambda r: (-r["requests"], r["label"], r["value"]))
+        rows += found
+    return _frame(rows, CHOICE_COLUMNS)
+
+
+def filtered_events(
+    log: EventLog, filters: Filters | None = None, columns: Sequence[str] | None = None
+) -> pa.Table:
+    """The stored events matching ``filters`` (every column unless ``columns``), oldest first.
+
+    Arrow out, so money stays ``decimal128`` for exports; the ``date`` partition
+    column is left out (it is the folder name, not part of the event).
+    """
+    f = filters or Filters()
+    wanted = list(columns) if columns else EVENT_SCHEMA.names
+    table = _read(log, f, [*wanted, "timestamp", "event_id"])
+    table = table.sort_by([("timestamp", "ascending"), ("event_id", "ascending")])
+    return table.select(wanted)
