@@ -158,6 +158,15 @@ class Budgets:
             for b in self.applicable(agent_name, api_key, team)
         ]
 
+    def status(
+        self, log: EventLog, *, now: datetime | None = None, tz: str | None = None
+    ) -> list[BudgetCheck]:
+        """Every budget with its spend so far in the current period."""
+        now = now or datetime.now(UTC)
+        return [
+            BudgetCheck(b, _spent(log, b, period_start(now, b.period, tz))) for b in self._items
+        ]
+
     @staticmethod
     def enforce(checks: Sequence[BudgetCheck]) -> list[str]:
         """Raise for a hard budget reached; return warnings for the others."""

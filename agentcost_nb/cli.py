@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import AgentCostError, ValidationError
 from .home import ENV_HOME, DataHome
@@ -46,7 +47,7 @@ def _set_price(args: argparse.Namespace) -> int:
     from .pricing import PriceSheet, parse_price
     from .registry import Registry
 
-    values = {}
+    values: dict[str, Any] = {}
     for name, unit in (
         ("cost_per_query", "token"),
         ("input_cost_per_token", args.unit),
@@ -103,6 +104,35 @@ def _send(args: argparse.Namespace) -> int:
     if result.log_error:
         print(f"warning: {result.log_error}", file=sys.stderr)
     return 0 if result.event.status == "success" else 1
+
+
+def _budgets(args: argparse.Namespace) -> int:
+    from .budgets import Budget, Budgets
+    from .eventlog import EventLog
+
+    home = DataHome.resolve(args.home)
+    budgets = Budgets(home.path / "budgets.json")
+    if args.budgets_command == "set":
+        kw = {"period": args.period, "hard": not args.soft}
+        if args.scope == "api_key":
+            key = os.environ.get(args.value, "")
+            if not key:
+                raise AgentCostError(f"environment variable {args.value} holds no API key")
+            budget = Budget.for_key(key, args.limit, **kw)
+        else:
+            budget = Budget(args.scope, args.value, args.limit, **kw)  # type: ignore[arg-type]
+        budgets.add(budget)
+        print(
+            f"{budget.label}: {format_usd(budget.limit_usd)} ({'hard' if budget.hard else 'soft'})"
+        )
+        return 0
+    checks = budgets.status(EventLog(home.events_path), tz=args.tz)
+    if not checks:
+        print("no budgets set")
+    for c in checks:
+        limit, spent = format_usd(c.budget.limit_usd), format_usd(c.spent)
+        print(f"{c.budget.label}: {limit} ({'hard' if c.budget.hard else 'soft'}), spent {spent}")
+    return 0
 
 
 def _demo_agent(args: argparse.Namespace) -> int:
@@ -188,6 +218,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--tag", action="append", default=[])
     s.add_argument("text")
     s.set_defaults(func=_send)
+
+    bud = sub.add_parser("budgets", help="set and list budgets").add_subparsers(
+        dest="budgets_command", required=True
+    )
+    bs = bud.add_parser("set", help="set a budget for an agent, team or API key")
+    bs.add_argument("scope", choices=["agent", "team", "api_key"])
+    bs.add_argument("value", help="agent name, team, or (api_key) the env var holding the key")
+    bs.add_argument("limit", metavar="USD")
+    bs.add_argument("--period", choices=["day", "month"], default="month")
+    bs.add_argument("--soft", action="store_true", help="warn only, never refuse")
+    bs.set_defaults(func=_budgets)
+    bl = bud.add_parser("list", help="list budgets and this period's spend")
+    bl.add_argument("--tz", default=None, help="reporting time zone (default: the machine's)")
+    bl.set_defaults(func=_budgets)
 
     a = sub.add_parser("app", help="serve the Voila app with the embedded demo agents")
     a.add_argument("--port", type=int, default=int(os.environ.get("AGENTCOST_NB_PORT", 8866)))

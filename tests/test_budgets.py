@@ -55,3 +55,28 @@ def test_soft_key_budget_warns_in_the_chat_without_refusing(demo_server, tmp_pat
     assert result.ok and "nearly reached" in result.warnings[0]
     assert "nearly reached" in chat.status.value
     assert asyncio.run(chat.send("c")).ok  # soft: over, still sent
+
+
+def test_cli_sets_and_lists_budgets_with_spend(demo_server, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AGENTCOST_NB_HOME": str(tmp_path), "FIN_KEY": "sk-fin-0123456789abcdef"}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "agentcost_nb.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    _setup(demo_server, tmp_path)
+    assert cli("budgets", "set", "team", "finance", "0.25", "--period", "day").returncode == 0
+    assert cli("budgets", "set", "api_key", "FIN_KEY", "5", "--soft").returncode == 0
+    bad = cli("budgets", "set", "team", "x", "-3")
+    assert bad.returncode == 2 and "must not be negative" in bad.stderr
+    assert cli("send", "--agent", "e", "--team", "finance", "hi").returncode == 0
+    listed = cli("budgets", "list", "--tz", "UTC").stdout
+    assert "team 'finance' daily budget: $0.25 (hard), spent $0.10" in listed
+    assert "monthly budget: $5.00 (soft), spent $0.00" in listed
+    assert "sk-fin-0123456789abcdef" not in listed + (tmp_path / "budgets.json").read_text()
+    refused = [cli("send", "--agent", "e", "--team", "finance", "again") for _ in range(3)][-1]
+    assert refused.returncode == 2 and "daily budget reached" in refused.stderr
