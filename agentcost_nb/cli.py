@@ -172,6 +172,23 @@ def _app(args: argparse.Namespace) -> int:
             return proc.wait()
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .eventlog import EventLog
+    from .report import report_filters, write_report
+
+    home = DataHome.resolve(args.home)
+    f = report_filters(
+        args.since,
+        tz=args.tz,
+        until=args.until,
+        agents=args.agent,
+        teams=args.team,
+        projects=args.project,
+    )
+    print(write_report(EventLog(home.events_path), f, Path(args.out)).summary())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agentcost-nb", description=__doc__.splitlines()[0])
     p.add_argument("--home", help=f"data home folder (default ${ENV_HOME} or ./agentcost-data)")
@@ -240,6 +257,16 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--notebook", default="notebooks/app.ipynb")
     a.add_argument("--sample", default="data", help="seed an empty data home from this folder")
     a.set_defaults(func=_app)
+
+    r = sub.add_parser("report", help="write every chart (PNG and SVG) and CSV summaries")
+    r.add_argument("--since", default="30d", help="30d (last 30 days), 24h or an ISO date")
+    r.add_argument("--until", default=None, metavar="DATE", help="last day (default today)")
+    r.add_argument("--out", default="report", help="folder to write (default ./report)")
+    r.add_argument("--tz", default=None, help="reporting time zone (default the machine's)")
+    r.add_argument("--agent", action="append", default=[], help="Agent Name (repeatable)")
+    r.add_argument("--team", action="append", default=[], help="team (repeatable)")
+    r.add_argument("--project", action="append", default=[], help="project (repeatable)")
+    r.set_defaults(func=_report)
     return p
 
 
