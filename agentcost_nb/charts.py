@@ -37,10 +37,12 @@ from .pricing import format_usd
 
 __all__ = [
     "AGENT_PICK",
+    "LEGEND_PICK",
     "NO_DATA",
     "ChartLike",
     "activity_chart",
     "agent_labels",
+    "daily_legend",
     "daily_spend_chart",
     "model_usage_chart",
     "save_chart",
@@ -51,6 +53,7 @@ __all__ = [
 NO_DATA = "no data for this selection"
 ONLY_UNPRICED = "only unpriced calls in this selection"
 AGENT_PICK = "agent_pick"
+LEGEND_PICK = "legend_pick"
 NO_MODEL = "(not reported)"
 MONEY_AXIS = "$,.4~f"
 
@@ -60,7 +63,11 @@ ChartLike = alt.Chart | alt.LayerChart | alt.HConcatChart
 # ------------------------------------------------------------------------- helpers
 
 
-def _agent_pick() -> alt.Parameter:
+def _agent_pick(picked: Sequence[str] = ()) -> alt.Parameter:
+    """Click a bar (shift-click for more) to pick agents; ``picked`` starts selected."""
+    init = [{"agent_name": str(a)} for a in picked]
+    if init:
+        return alt.selection_point(fields=["agent_name"], name=AGENT_PICK, value=init)
     return alt.selection_point(fields=["agent_name"], name=AGENT_PICK)
 
 
@@ -158,15 +165,19 @@ _TEXT_TO_NUMBER = "toNumber(replace(datum.t, regexp('[$,]', 'g'), ''))"
 # -------------------------------------------------------------------------- charts
 
 
-def spend_per_agent_chart(frame: pd.DataFrame, *, width: int = 420) -> alt.Chart:
+def spend_per_agent_chart(
+    frame: pd.DataFrame, *, width: int = 420, picked: Sequence[str] = ()
+) -> alt.Chart:
     """Horizontal bars, most expensive agent on top, with a click selection.
 
     The point selection named ``"agent_pick"`` (on ``agent_name``) comes back to
-    Python through ``alt.JupyterChart(chart).selections.agent_pick``.
+    Python through ``alt.JupyterChart(chart).selections.agent_pick``; ``picked``
+    agents start selected (the others drawn faded).
     """
-    pick = _agent_pick()
     if _is_empty(frame):
-        return _message(NO_DATA, width=width, height=60).add_params(pick)
+        return _message(NO_DATA, width=width, height=60).add_params(_agent_pick())
+    known = {str(a) for a in frame["agent_name"]}
+    pick = _agent_pick([a for a in picked if a in known])
     labels = agent_labels(frame)
     rows = [
         {
@@ -199,15 +210,11 @@ def spend_per_agent_chart(frame: pd.DataFrame, *, width: int = 420) -> alt.Chart
     )
 
 
-def daily_spend_chart(
-    frame: pd.DataFrame, *, max_agents: int = 20, width: int = 640, height: int = 280
-) -> alt.Chart:
-    """Bars per local day, stacked by agent; agents beyond ``max_agents`` are merged."""
-    if _is_empty(frame):
-        return _message(NO_DATA, width=width, height=height)
+def _daily_agents(
+    frame: pd.DataFrame, max_agents: int
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, str], dict[str, tuple[str, ...]]]:
+    """Priced rows, the agent series (key, rank, label), agent -> key, and label -> agents."""
     priced = frame[[isinstance(s, Decimal) for s in frame["spend"]]]
-    if len(priced) == 0:
-        return _message(ONLY_UNPRICED, width=width, height=height)
     labels = agent_labels(frame)
     per_agent: dict[str, Decimal] = {}
     for agent, spend in zip(priced["agent_name"], priced["spend"], strict=True):
@@ -219,12 +226,50 @@ def daily_spend_chart(
         {"key": column[a], "rank": i, "agent_name": a, "label": labels[a]}
         for i, a in enumerate(shown)
     ]
+    legend: dict[str, tuple[str, ...]] = {labels[a]: (a,) for a in shown}
     if rest:
         other = f"c{len(shown)}"
         column.update({a: other for a in rest})
-        agents.append(
-            {"key": other, "rank": len(shown), "agent_name": None, "label": f"Other ({len(rest)})"}
-        )
+        label = f"Other ({len(rest)})"
+        agents.append({"key": other, "rank": len(shown), "agent_name": None, "label": label})
+        legend[label] = tuple(rest)
+    return priced, agents, column, legend
+
+
+def daily_legend(frame: pd.DataFrame, *, max_agents: int = 20) -> dict[str, tuple[str, ...]]:
+    """The agents behind each legend entry of :func:`daily_spend_chart` (``Other (n)``: n)."""
+    if _is_empty(frame):
+        return {}
+    return _daily_agents(frame, max_agents)[3]
+
+
+def daily_spend_chart(
+    frame: pd.DataFrame,
+    *,
+    max_agents: int = 20,
+    width: int = 640,
+    height: int = 280,
+    picked: Sequence[str] = (),
+) -> alt.Chart:
+    """Bars per local day, stacked by agent; agents beyond ``max_agents`` are merged.
+
+    Clicking a legend entry (shift-click for more) is the point selection
+    ``"legend_pick"`` on the ``label`` field; :func:`daily_legend` maps a label
+    back to its agents.  Entries whose agents are all in ``picked`` start selected.
+    """
+    if _is_empty(frame):
+        return _message(NO_DATA, width=width, height=height)
+    priced, agents, column, legend = _daily_agents(frame, max_agents)
+    if len(priced) == 0:
+        return _message(ONLY_UNPRICED, width=width, height=height)
+    chosen = set(picked)
+    init = [label for label, names in legend.items() if chosen and set(names) <= chosen]
+    if {a for label in init for a in legend[label]} != chosen:
+        init = []  # the pick is not a set of legend entries: show none selected
+    params: dict[str, Any] = {"fields": ["label"], "bind": "legend", "name": LEGEND_PICK}
+    if init:
+        params["value"] = [{"label": label} for label in init]
+    legend_pick = alt.selection_point(**params)
 
     # One CSV row per day, one column per agent: c0..cN are safe field names.
     days = _all_days(_day(d) for d in priced["day"])
@@ -261,12 +306,14 @@ def daily_spend_chart(
                 scale=_color_scale(len(agents)),
             ),
             order=alt.Order("rank:Q"),
+            opacity=alt.condition(legend_pick, alt.value(1.0), alt.value(0.3)),
             tooltip=[
                 alt.Tooltip("day:N", title="Day"),
                 alt.Tooltip("label:N", title="Agent"),
                 alt.Tooltip("t:N", title="Spend"),
             ],
         )
+        .add_params(legend_pick)
         .properties(width=width, height=height, title="Daily spend")
     )
 

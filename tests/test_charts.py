@@ -255,6 +255,39 @@ def test_agents_beyond_the_limit_are_merged_exactly() -> None:
     }
 
 
+def test_daily_legend_picks_agents_and_starts_from_the_pick() -> None:
+    frame = daily_frame(
+        [
+            (date(2026, 3, 8), "big", "5"),
+            (date(2026, 3, 8), "small-1", "0.1"),
+            (date(2026, 3, 9), "small-2", "0.3"),
+        ]
+    ).assign(display_name=["Big", None, "Small two"])
+    assert charts.daily_legend(frame, max_agents=1) == {
+        "Big": ("big",),
+        "Other (2)": ("small-2", "small-1"),
+    }
+    assert charts.daily_legend(frame.iloc[0:0]) == {}
+    spec = charts.daily_spend_chart(frame, max_agents=1).to_dict()
+    assert spec["params"] == [
+        {"name": "legend_pick", "select": {"type": "point", "fields": ["label"]}, "bind": "legend"}
+    ]
+    assert spec["encoding"]["opacity"]["condition"] == {"param": "legend_pick", "value": 1.0}
+    assert (
+        "legend_pick" in alt.JupyterChart(charts.daily_spend_chart(frame)).selections.trait_names()
+    )
+
+    def start(picked: tuple[str, ...], max_agents: int = 1) -> Any:
+        params = charts.daily_spend_chart(frame, max_agents=max_agents, picked=picked).to_dict()
+        return params["params"][0].get("value")
+
+    assert start(("big",)) == [{"label": "Big"}]
+    assert start(("small-1", "small-2")) == [{"label": "Other (2)"}]
+    assert start(("small-1",)) is None  # part of "Other": no legend entry stands for it
+    assert start(("big", "small-1"), max_agents=3) == [{"label": "Big"}, {"label": "small-1"}]
+    assert start(("gone",)) is None
+
+
 def test_only_unpriced_days_say_so() -> None:
     spec = charts.daily_spend_chart(daily_frame([(date(2026, 3, 8), "x", None)])).to_dict()
     assert spec["data"]["values"] == [{"message": charts.ONLY_UNPRICED}]
@@ -297,6 +330,21 @@ def test_spend_per_agent_chart_sorted_bars_with_a_pick() -> None:
     again = alt.Chart.from_json(chart.to_json()).to_dict()  # a valid spec, round-tripped
     assert (again["encoding"], again["params"]) == (chart.to_dict()["encoding"], spec["params"])
     assert "agent_pick" in alt.JupyterChart(chart).selections.trait_names()
+
+
+def test_spend_per_agent_chart_starts_with_the_picked_agents_selected() -> None:
+    spec = charts.spend_per_agent_chart(per_agent_frame(), picked=("a", "not-drawn")).to_dict()
+    assert spec["params"] == [
+        {
+            "name": "agent_pick",
+            "select": {"type": "point", "fields": ["agent_name"]},
+            "value": [{"agent_name": "a"}],
+        }
+    ]
+    empty = charts.spend_per_agent_chart(per_agent_frame().iloc[0:0], picked=("a",)).to_dict()
+    assert empty["params"] == [
+        {"name": "agent_pick", "select": {"type": "point", "fields": ["agent_name"]}}
+    ]
 
 
 def test_agents_sharing_a_display_name_stay_apart() -> None:
