@@ -7,6 +7,7 @@ columns and bumping ``SCHEMA_VERSION``.
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -174,7 +175,21 @@ class Event:
         return row
 
 
+def _column(rows: Sequence[Event | Mapping[str, Any]], name: str, events_only: bool) -> list[Any]:
+    """One column's values: attributes of events, keys of mappings (missing = null)."""
+    if events_only:
+        return list(map(operator.attrgetter(name), rows))
+    return [getattr(r, name) if isinstance(r, Event) else r.get(name) for r in rows]
+
+
 def events_to_table(events: Iterable[Event | Mapping[str, Any]]) -> pa.Table:
-    """Rows in the fixed schema; never guesses types from the data."""
-    rows: Sequence[Mapping[str, Any]] = [e.as_row() if isinstance(e, Event) else e for e in events]
-    return pa.Table.from_pylist(list(rows), schema=EVENT_SCHEMA)
+    """Rows in the fixed schema; never guesses types from the data.
+
+    Column by column (one typed ``pa.array`` per schema field), not row dicts: the
+    same values and types as ``Table.from_pylist(rows, schema=EVENT_SCHEMA)``, many
+    times faster.  Money goes from ``Decimal`` to ``decimal128(38, 18)`` exactly.
+    """
+    rows: Sequence[Event | Mapping[str, Any]] = list(events)
+    events_only = all(isinstance(r, Event) for r in rows)
+    arrays = [pa.array(_column(rows, f.name, events_only), type=f.type) for f in EVENT_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
