@@ -21,6 +21,7 @@ import functools
 import operator
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -44,15 +45,19 @@ __all__ = [
     "DAILY_SPEND_COLUMNS",
     "MODEL_USAGE_COLUMNS",
     "RECENT_COLUMNS",
+    "SNAPSHOT_COLUMNS",
     "SPEND_BY_TAIL",
     "SPEND_PER_AGENT_COLUMNS",
     "TOKENS_COLUMNS",
+    "DashboardData",
     "EventPage",
     "Filters",
     "Kpis",
+    "Snapshot",
     "Totals",
     "activity",
     "daily_spend",
+    "dashboard_data",
     "default_zone",
     "filter_choices",
     "filtered_events",
@@ -238,6 +243,9 @@ def _local_days_zoneinfo(ts: pa.ChunkedArray, zone: str) -> pa.Array:
 
 def _local_days(ts: pa.ChunkedArray, zone: str) -> pa.ChunkedArray | pa.Array:
     """Calendar day in ``zone`` of each UTC instant, as ``date32``."""
+    if zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "Universal"):
+        days = pc.cast(ts, pa.int64()).to_numpy() // 86_400_000_000  # floor, also pre-1970
+        return pa.array(days.astype(np.int32), pa.date32())
     try:
         return pc.local_timestamp(ts.cast(pa.timestamp("us", tz=zone))).cast(pa.date32())
     except pa.ArrowException:
@@ -301,27 +309,31 @@ def _aggregate(
 ) -> list[dict[str, Any]]:
     """One dict per group with the standard measures, computed in Arrow.
 
-    ``measures`` picks from: spend, success, tokens.
+    ``measures`` picks from: spend, success, tokens.  ``table`` is either events or
+    a :func:`_rollup` of them (partial counts and sums, which add up exactly).
     """
-    aggs: list[tuple[Any, str]] = [([], "count_all")]
+    rolled = "_n" in table.column_names
+    aggs: list[tuple[Any, str]] = [("_n", "sum") if rolled else ([], "count_all")]
     if "spend" in measures:
-        aggs += [("cost_usd", "sum"), ("cost_usd", "count")]
+        aggs += [("cost_usd", "sum"), ("_priced", "sum") if rolled else ("cost_usd", "count")]
     if "success" in measures:
-        table = _with_success(table)
+        if not rolled:
+            table = _with_success(table)
         aggs.append(("_ok", "sum"))
     if "tokens" in measures:
         aggs += [("input_tokens", "sum"), ("output_tokens", "sum")]
     grouped = table.group_by(list(keys), use_threads=False).aggregate(aggs)
+    count, priced = ("_n_sum", "_priced_sum") if rolled else ("count_all", "cost_usd_count")
     rows = []
     for g in grouped.to_pylist():
-        requests = g["count_all"]
+        requests = g[count] or 0  # a rollup of no events sums to null
         row: dict[str, Any] = {k: g[k] for k in keys}
         row["requests"] = requests
         if "spend" in measures:
             spend = _tidy(g["cost_usd_sum"])
             row["spend"] = spend
             row["spend_float"] = float(spend) if spend is not None else float("nan")
-            row["unpriced_requests"] = requests - g["cost_usd_count"]
+            row["unpriced_requests"] = requests - (g[priced] or 0)
         if "success" in measures:
             ok = g["_ok_sum"] or 0
             row["successful"] = ok
@@ -333,6 +345,35 @@ def _aggregate(
             row["total_tokens"] = row["input_tokens"] + row["output_tokens"]
         rows.append(row)
     return rows
+
+
+def _rollup(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """Events grouped by ``keys`` into partial measures that :func:`_aggregate` adds up.
+
+    Columns: the keys, ``_n`` (events), ``_ok`` (successes), ``_priced`` (events with
+    a cost), ``cost_usd``/``input_tokens``/``output_tokens`` (sums, null when no value)
+    and ``timestamp`` (latest).  Exact: decimal sums of sums are the sums.
+    """
+    aggs: list[tuple[Any, str]] = [
+        ([], "count_all"),
+        ("_ok", "sum"),
+        ("cost_usd", "count"),
+        ("cost_usd", "sum"),
+        ("input_tokens", "sum"),
+        ("output_tokens", "sum"),
+        ("timestamp", "max"),
+    ]
+    grouped = _with_success(table).group_by(list(keys), use_threads=False).aggregate(aggs)
+    names = {
+        "count_all": "_n",
+        "_ok_sum": "_ok",
+        "cost_usd_count": "_priced",
+        "cost_usd_sum": "cost_usd",
+        "input_tokens_sum": "input_tokens",
+        "output_tokens_sum": "output_tokens",
+        "timestamp_max": "timestamp",
+    }
+    return grouped.rename_columns([names.get(c, c) for c in grouped.column_names])
 
 
 def _latest(table: pa.Table, key: str, value: str) -> dict[Any, Any]:
@@ -392,7 +433,10 @@ _TOTAL_COLUMNS = ("status", "cost_usd", "input_tokens", "output_tokens")
 
 def totals(log: EventLog, filters: Filters | None = None) -> Totals:
     f = filters or Filters()
-    table = _read(log, f, _TOTAL_COLUMNS)
+    return _totals_of(_read(log, f, _TOTAL_COLUMNS))
+
+
+def _totals_of(table: pa.Table) -> Totals:
     (row,) = _aggregate(table, [], ("spend", "success", "tokens"))
     spend = row["spend"] if row["requests"] else Decimal("0.00")
     return Totals(
@@ -421,7 +465,12 @@ SPEND_PER_AGENT_COLUMNS = (
 def spend_per_agent(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
     """One row per agent, most expensive first."""
     f = filters or Filters()
-    table = _read(log, f, ("agent_name", "display_name", "timestamp", "cost_usd"))
+    return _spend_per_agent_of(
+        _read(log, f, ("agent_name", "display_name", "timestamp", "cost_usd"))
+    )
+
+
+def _spend_per_agent_of(table: pa.Table) -> pd.DataFrame:
     rows = _aggregate(table, ["agent_name"], ("spend",))
     _add_display_names(table, rows)
     rows.sort(key=lambda r: (*_by_spend(r), r["agent_name"]))
@@ -442,7 +491,11 @@ DAILY_SPEND_COLUMNS = (
 def daily_spend(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
     """One row per (local day, agent) that had events, by day then agent."""
     f = filters or Filters()
-    table = _read(log, f, ("agent_name", "display_name", "timestamp", "cost_usd"), with_day=True)
+    columns = ("agent_name", "display_name", "timestamp", "cost_usd")
+    return _daily_spend_of(_read(log, f, columns, with_day=True))
+
+
+def _daily_spend_of(table: pa.Table) -> pd.DataFrame:
     rows = _aggregate(table, ["day", "agent_name"], ("spend",))
     _add_display_names(table, rows)
     rows.sort(key=lambda r: (r["day"], r["agent_name"]))
@@ -467,7 +520,10 @@ def model_usage(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
     """One row per (agent, model); ``model`` is ``None`` when the agent reported none."""
     f = filters or Filters()
     columns = ("agent_name", "display_name", "timestamp", "model", "cost_usd")
-    table = _read(log, f, (*columns, "input_tokens", "output_tokens"))
+    return _model_usage_of(_read(log, f, (*columns, "input_tokens", "output_tokens")))
+
+
+def _model_usage_of(table: pa.Table) -> pd.DataFrame:
     rows = _aggregate(table, ["agent_name", "model"], ("spend", "tokens"))
     _add_display_names(table, rows)
     rows.sort(key=lambda r: (*_by_spend(r), r["agent_name"], r["model"] or ""))
@@ -498,7 +554,9 @@ def _quantiles(
         return {}
     encoded = pc.dictionary_encode(pa.concat_arrays(keys.chunks))
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    order = np.argsort(codes, kind="stable")  # radix sort on small ints: groups contiguous
+    if len(encoded.dictionary) < 2**15:
+        codes = codes.astype(np.int16)  # numpy radix-sorts 16-bit ints
+    order = np.argsort(codes, kind="stable")  # groups contiguous
     vals = pc.cast(values, pa.float64()).to_numpy()[order]
     counts = np.bincount(codes, minlength=len(encoded.dictionary))
     ends = np.cumsum(counts)
@@ -510,6 +568,11 @@ def _quantiles(
     return result
 
 
+def _latencies(events: pa.Table) -> dict[Any, list[float]]:
+    """Per agent: exact p50 and p95 latency."""
+    return _quantiles(events["agent_name"], events["latency_ms"], (0.5, 0.95))
+
+
 def activity(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
     """Requests, outcomes, tokens and latency per agent, busiest first.
 
@@ -518,10 +581,15 @@ def activity(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
     """
     f = filters or Filters()
     columns = ("agent_name", "display_name", "timestamp", "status", "latency_ms")
-    table = _read(log, f, (*columns, "input_tokens", "output_tokens"))
+    return _activity_of(_read(log, f, (*columns, "input_tokens", "output_tokens")))
+
+
+def _activity_of(table: pa.Table, latency: dict[Any, list[float]] | None = None) -> pd.DataFrame:
+    """From events, or from a rollup plus the :func:`_latencies` of its events."""
     rows = _aggregate(table, ["agent_name"], ("success", "tokens"))
     _add_display_names(table, rows)
-    latency = _quantiles(table["agent_name"], table["latency_ms"], (0.5, 0.95))
+    if latency is None:
+        latency = _latencies(table)
     for row in rows:
         p50, p95 = latency.get(row["agent_name"], [float("nan"), float("nan")])
         row["latency_p50_ms"], row["latency_p95_ms"] = p50, p95
@@ -572,7 +640,10 @@ TOKENS_COLUMNS = ("day", "input_tokens", "output_tokens", "total_tokens")
 def tokens_over_time(log: EventLog, filters: Filters | None = None) -> pd.DataFrame:
     """Token totals per local day that had events."""
     f = filters or Filters()
-    table = _read(log, f, ("input_tokens", "output_tokens"), with_day=True)
+    return _tokens_over_time_of(_read(log, f, ("input_tokens", "output_tokens"), with_day=True))
+
+
+def _tokens_over_time_of(table: pa.Table) -> pd.DataFrame:
     rows = _aggregate(table, ["day"], ("tokens",))
     for row in rows:
         del row["requests"]
@@ -652,6 +723,117 @@ def kpis(log: EventLog, filters: Filters | None = None, *, today: date | None = 
     )
 
 
+# --------------------------------------------------------------- one-read snapshot
+
+# Every column the dashboard's aggregates need: read once per refresh.
+SNAPSHOT_COLUMNS = (
+    "timestamp",
+    "agent_name",
+    "display_name",
+    "model",
+    "status",
+    "cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "latency_ms",
+)
+
+
+class Snapshot:
+    """Every dashboard aggregate for one :class:`Filters`, from a single read of the log.
+
+    The needed columns are read once (date partitions pruned, agent/key/team/...
+    filters pushed into the scan) and grouped once into a small :attr:`rollup`
+    that each method aggregates further; results equal the module functions
+    of the same name.  ``recent_events`` reads the full rows of just its page.  A
+    snapshot does not see events appended after it was taken: take a new one to
+    refresh.
+    """
+
+    def __init__(self, log: EventLog, filters: Filters | None = None) -> None:
+        self.log = log
+        self.filters = filters or Filters()
+        self.table = _read(log, self.filters, SNAPSHOT_COLUMNS, with_day=True)
+
+    @functools.cached_property
+    def rollup(self) -> pa.Table:
+        """Partial measures per (day, agent, display name, model, status): a few
+        thousand rows that every aggregate but the latency percentiles is taken from."""
+        keys = ["day", "agent_name", "display_name", "model", "status"]
+        return _rollup(self.table, keys)
+
+    @functools.cached_property
+    def latency(self) -> dict[Any, list[float]]:
+        """Per agent: exact [p50, p95] latency in ms (needs every event, not the rollup)."""
+        return _latencies(self.table)
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self.log!r}, {self.filters!r}, rows={self.table.num_rows})"
+
+    def totals(self) -> Totals:
+        return _totals_of(self.rollup)
+
+    def spend_per_agent(self) -> pd.DataFrame:
+        return _spend_per_agent_of(self.rollup)
+
+    def daily_spend(self) -> pd.DataFrame:
+        return _daily_spend_of(self.rollup)
+
+    def model_usage(self) -> pd.DataFrame:
+        return _model_usage_of(self.rollup)
+
+    def activity(self) -> pd.DataFrame:
+        return _activity_of(self.rollup, self.latency)
+
+    def tokens_over_time(self) -> pd.DataFrame:
+        return _tokens_over_time_of(self.rollup)
+
+    def recent_events(self, limit: int = 50, offset: int = 0) -> EventPage:
+        return _recent_page(self.log, self.filters, self.table["timestamp"], limit, offset)
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """What the dashboard shows for one view (see :func:`dashboard_data`)."""
+
+    filters: Filters
+    totals: Totals
+    spend_per_agent: pd.DataFrame
+    daily_spend: pd.DataFrame
+    model_usage: pd.DataFrame
+    activity: pd.DataFrame
+    tokens_over_time: pd.DataFrame
+    recent: EventPage
+
+
+def dashboard_data(
+    log: EventLog, filters: Filters | None = None, *, limit: int = 20, offset: int = 0
+) -> DashboardData:
+    """Totals, per-agent, daily, model, activity, token and recent-events views in one read.
+
+    The same numbers as calling :func:`totals`, :func:`spend_per_agent`,
+    :func:`daily_spend`, :func:`model_usage`, :func:`activity`,
+    :func:`tokens_over_time` and :func:`recent_events` one by one, which read the log
+    seven times.
+    """
+    snap = Snapshot(log, filters)
+    # The two passes over every event run side by side (Arrow and numpy release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        latency = pool.submit(lambda: snap.latency)
+        snap.rollup  # noqa: B018  (computed and cached)
+        latency.result()
+    return DashboardData(
+        filters=snap.filters,
+        totals=snap.totals(),
+        spend_per_agent=snap.spend_per_agent(),
+        daily_spend=snap.daily_spend(),
+        model_usage=snap.model_usage(),
+        activity=snap.activity(),
+        tokens_over_time=snap.tokens_over_time(),
+        recent=snap.recent_events(limit, offset),
+    )
+
+
 RECENT_COLUMNS = (
     "time",
     "agent_name",
@@ -697,16 +879,29 @@ def recent_events(
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must be ≥ 0")
     f = filters or Filters()
-    stamps = _read(log, f, ("timestamp",))
-    total = stamps.num_rows
+    return _recent_page(log, f, _read(log, f, ("timestamp",))["timestamp"], limit, offset)
+
+
+def _recent_page(
+    log: EventLog, f: Filters, stamps: pa.ChunkedArray, limit: int, offset: int
+) -> EventPage:
+    """The page of events newest first, given the timestamps of every event in view."""
+    if limit < 0 or offset < 0:
+        raise ValueError("limit and offset must be ≥ 0")
+    total = len(stamps)
     wanted = offset + limit
     columns = [c for c in RECENT_COLUMNS if c != "time"] + ["timestamp"]
     if wanted == 0 or offset >= total:
         return EventPage(_frame([], RECENT_COLUMNS), total, offset, limit)
     extra = None
     if wanted < total:
-        top = pc.select_k_unstable(stamps, wanted, sort_keys=[("timestamp", "descending")])
-        extra = ds.field("timestamp") >= pc.min(stamps["timestamp"].take(top))
+        micros = pc.cast(stamps, pa.int64()).to_numpy()
+        cut = int(np.partition(micros, total - wanted)[total - wanted])  # wanted-th newest
+        cutoff = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=cut)
+        # The date= partition is the UTC date of the timestamp: older days are skipped.
+        extra = (ds.field("timestamp") >= pa.scalar(cut, pa.timestamp("us", tz="UTC"))) & (
+            ds.field("date") >= cutoff.date().isoformat()
+        )
     table = _read(log, f, columns, extra=extra)
     table = table.sort_by([("timestamp", "descending"), ("event_id", "descending")])
     table = table.slice(offset, limit)
