@@ -12,6 +12,12 @@ Pure functions, no I/O. A2A has no usage field, so agents use conventions:
   ``cache_creation_input_tokens`` are billed *beside* ``input_tokens``, so they
   are added to it).
 
+Over a stream (or a task's life) the two conventions add up differently:
+``adk_usage_metadata`` describes *one model call* and is overwritten on the
+next, so a task's total is the sum over the events that carry it; a ``usage``
+object is a running or final total, so the last one wins.  ``UsageTally``
+applies both rules; never sum totals, never keep only the last per-call count.
+
 Garbage (negative, fractional, bool, NaN, strings, a cached or reasoning count
 larger than its total) gives ``None``, never an exception: a bad report must
 not break a call. Whole floats are accepted because metadata travels as a
@@ -26,7 +32,14 @@ from typing import Any
 
 from agentcost_nb.client.types import ReportedUsage
 
-__all__ = ["model_from_metadata", "usage_from_metadata"]
+__all__ = [
+    "UsageTally",
+    "add_usage",
+    "adk_usage",
+    "model_from_metadata",
+    "total_usage",
+    "usage_from_metadata",
+]
 
 _MODEL_KEYS = ("model", "model_name", "modelVersion", "model_version")
 _MAX_MODEL_LABEL = 200
@@ -130,6 +143,73 @@ def usage_from_metadata(metadata: Mapping[str, Any] | None) -> ReportedUsage | N
     except _Garbage:
         return None
     return None
+
+
+def adk_usage(metadata: Mapping[str, Any] | None) -> ReportedUsage | None:
+    """The per-model-call ``adk_usage_metadata`` in ``metadata``, else ``None``."""
+    if not isinstance(metadata, Mapping):
+        return None
+    adk = metadata.get("adk_usage_metadata")
+    if not isinstance(adk, Mapping):
+        return None
+    try:
+        return _from_adk(adk)
+    except _Garbage:
+        return None
+
+
+def total_usage(metadata: Mapping[str, Any] | None) -> ReportedUsage | None:
+    """The ``usage`` object (a running or final total) in ``metadata``, else ``None``."""
+    if not isinstance(metadata, Mapping):
+        return None
+    usage = metadata.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    try:
+        return _from_usage(usage)
+    except _Garbage:
+        return None
+
+
+def add_usage(a: ReportedUsage, b: ReportedUsage) -> ReportedUsage:
+    return ReportedUsage(
+        input_tokens=a.input_tokens + b.input_tokens,
+        output_tokens=a.output_tokens + b.output_tokens,
+        cached_input_tokens=a.cached_input_tokens + b.cached_input_tokens,
+        reasoning_tokens=a.reasoning_tokens + b.reasoning_tokens,
+    )
+
+
+class UsageTally:
+    """Usage reported across the events of one call.
+
+    Feed each event once with :meth:`event`, passing the metadata objects it
+    carries (the event's own, its status message's, its artifact's).  Per-call
+    ADK counts are added, one per event (an event repeating the same call's
+    counts on its message or artifact is still one call); ``usage`` totals
+    replace each other.  ADK counts, when there are any, give the result.
+    """
+
+    def __init__(self) -> None:
+        self._adk: ReportedUsage | None = None
+        self._total: ReportedUsage | None = None
+        self.model: str | None = None
+
+    def event(self, *metadata: Mapping[str, Any] | None) -> None:
+        adk = next((u for u in map(adk_usage, metadata) if u is not None), None)
+        if adk is not None:
+            self._adk = adk if self._adk is None else add_usage(self._adk, adk)
+        for meta in metadata:
+            self._total = total_usage(meta) or self._total
+            self.model = model_from_metadata(meta) or self.model
+
+    @property
+    def reported(self) -> bool:
+        return self._adk is not None or self._total is not None
+
+    @property
+    def usage(self) -> ReportedUsage | None:
+        return self._adk if self._adk is not None else self._total
 
 
 def model_from_metadata(metadata: Mapping[str, Any] | None) -> str | None:

@@ -12,14 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentcost_nb.client.a2a import (
-    A2AClient,
+from agentcost_nb.client._wire import (
     Endpoint,
-    build_request,
     endpoint_from_card,
     normalize_state,
     parse_response,
+    send_request,
+    task_request,
 )
+from agentcost_nb.client.a2a import A2AClient
 from agentcost_nb.client.types import AgentReply, ReportedUsage
 from agentcost_nb.errors import ValidationError
 
@@ -87,8 +88,8 @@ def test_endpoint_relative_url_resolves_against_card_and_none_without_jsonrpc():
     assert endpoint_from_card(CARD_10, card_url, prefer="0.3") == Endpoint(RPC, "0.3")
 
 
-def test_build_request_shapes():
-    r10 = build_request("hi", dialect="1.0", request_id=7, message_id="m", context_id="c")
+def test_send_request_shapes():
+    r10 = send_request("hi", dialect="1.0", request_id=7, message_id="m", context_id="c")
     assert r10 == {
         "jsonrpc": "2.0",
         "id": 7,
@@ -102,7 +103,7 @@ def test_build_request_shapes():
             }
         },
     }
-    r03 = build_request("hi", dialect="0.3", request_id=8, message_id="m", task_id="t")
+    r03 = send_request("hi", dialect="0.3", request_id=8, message_id="m", task_id="t")
     assert r03["method"] == "message/send"
     assert r03["params"]["message"] == {
         "kind": "message",
@@ -111,6 +112,26 @@ def test_build_request_shapes():
         "messageId": "m",
         "taskId": "t",
     }
+
+
+def test_stream_poll_cancel_and_non_blocking_request_shapes():
+    s10 = send_request("hi", dialect="1.0", request_id=1, message_id="m", stream=True)
+    s03 = send_request("hi", dialect="0.3", request_id=1, message_id="m", stream=True)
+    assert (s10["method"], s03["method"]) == ("SendStreamingMessage", "message/stream")
+    assert "configuration" not in s10["params"]
+    n10 = send_request("hi", dialect="1.0", request_id=1, message_id="m", return_immediately=True)
+    n03 = send_request("hi", dialect="0.3", request_id=1, message_id="m", return_immediately=True)
+    assert n10["params"]["configuration"] == {"returnImmediately": True}
+    assert n03["params"]["configuration"] == {"blocking": False}
+    assert task_request("get", "t1", dialect="1.0", request_id=5) == {
+        "jsonrpc": "2.0",
+        "id": 5,
+        "method": "GetTask",
+        "params": {"id": "t1"},
+    }
+    assert task_request("cancel", "t1", dialect="0.3", request_id=6)["method"] == "tasks/cancel"
+    assert task_request("get", "t1", dialect="0.3", request_id=6)["method"] == "tasks/get"
+    assert task_request("cancel", "t1", dialect="1.0", request_id=6)["method"] == "CancelTask"
 
 
 def test_normalize_state():
@@ -145,7 +166,7 @@ def test_parse_1_0_message_with_usage_and_model():
         }
     )
     assert reply.status == "success"
-    assert reply.text == "a\nb"
+    assert reply.text == "ab"  # text parts of one message are concatenated
     assert reply.usage == ReportedUsage(input_tokens=2, output_tokens=3)
     assert (reply.model, reply.context_id, reply.protocol) == ("m-1", "ctx", "a2a-1.0")
     assert (reply.http_status, reply.rpc_url, reply.task_state) == (200, RPC, None)
@@ -383,27 +404,78 @@ def test_card_is_cached_per_client():
     assert [r.method for r in seen] == ["GET", "POST", "POST"]
 
 
-def test_no_card_without_dialect_is_no_agent_card_and_with_dialect_posts_to_url():
+def test_a_url_without_card_is_the_json_rpc_url_itself_and_1_0_is_tried_first():
     seen: list[httpx.Request] = []
     ok = {"result": {"message": {"parts": [{"text": "direct"}]}}}
     transport = _mock(lambda r: httpx.Response(200, json=ok), card=None, seen=seen)
-    reply = _send(transport)
-    assert (reply.status, reply.error_type) == ("error", "no_agent_card")
-    assert "agent-card.json" in reply.error and "agent.json" in reply.error
     client = A2AClient(transport=transport)
 
     async def twice():
-        return [
-            await client.send(BASE, "1", dialect="0.3"),
-            await client.send(BASE, "2", dialect="0.3"),
-        ]
+        return [await client.send(BASE, "1"), await client.send(BASE, "2")]
 
-    seen.clear()
     replies = asyncio.run(twice())
-    assert [(r.status, r.text, r.rpc_url) for r in replies] == [("success", "direct", BASE)] * 2
-    assert json.loads(seen[-1].content)["method"] == "message/send"
+    assert [(r.status, r.text, r.rpc_url, r.protocol) for r in replies] == [
+        ("success", "direct", BASE, "a2a-1.0")
+    ] * 2
+    assert json.loads(seen[-1].content)["method"] == "SendMessage"
     # Both card paths tried once, then remembered as absent.
     assert [r.method for r in seen] == ["GET", "GET", "POST", "POST"]
+
+
+def _gateway_0_3(seen):
+    """A card-less 0.3 gateway: 1.0 methods are unknown to it."""
+
+    def rpc(request):
+        method = json.loads(request.content)["method"]
+        seen.append(method)
+        if method != "message/send":
+            return httpx.Response(
+                200,
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "error": {"code": -32601, "message": "Method not found"},
+                },
+            )
+        return httpx.Response(
+            200,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "result": {"kind": "message", "parts": [{"kind": "text", "text": "from 0.3"}]},
+            },
+        )
+
+    return _mock(rpc, card=None)
+
+
+def test_a_card_less_0_3_gateway_is_detected_once_and_remembered():
+    methods: list[str] = []
+    client = A2AClient(transport=_gateway_0_3(methods))
+
+    async def twice():
+        return [await client.send(BASE, "1"), await client.send(BASE, "2")]
+
+    replies = asyncio.run(twice())
+    assert [(r.status, r.text, r.protocol) for r in replies] == [
+        ("success", "from 0.3", "a2a-0.3")
+    ] * 2
+    # 1.0 first (the gateway did nothing with it), then 0.3; the second call goes straight to 0.3.
+    assert methods == ["SendMessage", "message/send", "message/send"]
+
+
+def test_a_dialect_set_for_a_card_less_url_is_used_as_is():
+    methods: list[str] = []
+    reply = asyncio.run(A2AClient(transport=_gateway_0_3(methods)).send(BASE, "hi", dialect="0.3"))
+    assert (reply.status, reply.text, reply.protocol) == ("success", "from 0.3", "a2a-0.3")
+    assert methods == ["message/send"]
+
+
+def test_no_card_and_no_json_rpc_either_is_no_agent_card():
+    reply = _send(_mock(lambda r: httpx.Response(404), card=None))
+    assert (reply.status, reply.error_type, reply.http_status) == ("error", "no_agent_card", 404)
+    assert "agent-card.json" in reply.error and "agent.json" in reply.error
+    assert "does not answer A2A JSON-RPC (HTTP 404)" in reply.error
 
 
 def test_invalid_dialect_is_refused():

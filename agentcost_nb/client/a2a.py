@@ -1,401 +1,125 @@
 """A2A client over JSON-RPC on httpx (async), speaking A2A 1.0 and 0.3.
 
-``A2AClient.send`` fetches the agent card, picks the JSON-RPC URL and dialect
-from it, sends one message and turns whatever happens into an ``AgentReply``:
-it never raises for a failed call (see ``agentcost_nb.errors``).
+``A2AClient.send`` fetches the agent card, picks the JSON-RPC URL, dialect,
+streaming and credential from it, sends one message and turns whatever
+happens into one ``AgentReply``: it never raises for a failed call (see
+``agentcost_nb.errors``).  Along the way it
 
-The deciding parts are pure and tested without a network:
-``endpoint_from_card`` (card -> URL and dialect), ``build_request`` (the
-JSON-RPC body) and ``parse_response`` (HTTP status, content type and body ->
-``AgentReply``). ``send`` only does the I/O around them.
+- streams (Server-Sent Events) when the card says the agent can, handing
+  each new piece of text to ``on_text`` as it arrives;
+- polls a task that is still working (GetTask / tasks/get) until it ends;
+- continues an interrupted task when given its ``context_id`` / ``task_id``;
+- sends the key the card asks for (Bearer or a named header);
+- takes a URL with no card as the JSON-RPC URL itself, trying 1.0 and then
+  0.3 if the agent does not know the 1.0 method (nothing ran, so it is safe).
+
+Deadline, retries and cancel are the envelope's (``_call.run_call``); the
+wire format is ``_wire`` and ``_stream``, pure and tested without a network.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import json
 import ssl
-import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, cast
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import httpx
 
-from agentcost_nb.client.types import AgentReply, CallStatus, ErrorType
+from agentcost_nb.client._auth import AuthScheme, Secret, auth_headers, scheme_from_card
+from agentcost_nb.client._call import MAX_REPLY_BYTES, Progress, read_capped, run_call
+from agentcost_nb.client._cancel import CancelToken
+from agentcost_nb.client._retry import RetryPolicy
+from agentcost_nb.client._sse import aiter_sse
+from agentcost_nb.client._stream import StreamFold
+from agentcost_nb.client._wire import (
+    DIALECTS,
+    PROTOCOL,
+    RUNNING_STATES,
+    Dialect,
+    Endpoint,
+    endpoint_from_card,
+    failure,
+    is_json_media,
+    normalize_state,
+    one_line,
+    parse_document,
+    parse_response,
+    rpc_failure,
+    safe_url,
+    send_request,
+    streaming_from_card,
+    task_request,
+)
+from agentcost_nb.client.types import AgentReply, ErrorType, TextCallback
 from agentcost_nb.errors import ValidationError
-from agentcost_nb.usage import model_from_metadata, usage_from_metadata
 
 __all__ = [
     "MAX_REPLY_BYTES",
     "A2AClient",
     "Dialect",
     "Endpoint",
-    "build_request",
     "endpoint_from_card",
     "normalize_state",
     "parse_response",
+    "send_request",
 ]
 
-Dialect = Literal["1.0", "0.3"]
-DIALECTS: tuple[Dialect, ...] = ("1.0", "0.3")
-PROTOCOL: dict[Dialect, str] = {"1.0": "a2a-1.0", "0.3": "a2a-0.3"}
-
-MAX_REPLY_BYTES = 10 * 1024 * 1024
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
-# A card missing at one path: try the next one.
-_CARD_ABSENT = {404, 405, 410}
-
-_SUCCESS_STATES = {"completed"}
-_WAITING_STATES = {"input-required", "auth-required"}
-_FAILED_STATES: dict[str, tuple[CallStatus, ErrorType]] = {
-    "failed": ("error", "task_failed"),
-    "rejected": ("error", "task_rejected"),
-    "canceled": ("canceled", "task_canceled"),
-}
+_CARD_ABSENT = {404, 405, 410}  # a card missing at one path: try the next one
+# JSON-RPC errors meaning "I do not speak this dialect": the request did nothing.
+_WRONG_DIALECT_CODES = {-32601, -32600, -32009}
+_PARTIAL_FIELDS = ("text", "usage", "model", "context_id", "task_id", "task_state",
+                   "streamed_chunks", "polls")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and how to send: the JSON-RPC URL and the dialect it speaks."""
-
-    rpc_url: str
-    dialect: Dialect
+def _partial(reply: AgentReply) -> dict[str, Any]:
+    return {name: getattr(reply, name) for name in _PARTIAL_FIELDS}
 
 
-# ---------------------------------------------------------------- pure helpers
-
-
-def safe_url(url: str) -> str:
-    """``url`` fit for an error message: no user:password, no query values."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.netloc.rpartition("@")[2]
-    query = "…" if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _one_line(text: object, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def normalize_state(state: object) -> str | None:
-    """``"TASK_STATE_INPUT_REQUIRED"`` / ``"input-required"`` -> ``"input-required"``."""
-    if not isinstance(state, str) or not state.strip():
-        return None
-    name = state.strip()
-    if name.upper().startswith("TASK_STATE_"):
-        name = name[len("TASK_STATE_") :]
-    name = name.lower().replace("_", "-")
-    return "canceled" if name == "cancelled" else name
-
-
-def _is_jsonrpc(binding: object) -> bool:
-    return isinstance(binding, str) and binding.strip().upper() in ("JSONRPC", "JSON-RPC")
-
-
-def endpoint_from_card(
-    card: Mapping[str, Any], card_url: str, *, prefer: Dialect | None = None
-) -> Endpoint | None:
-    """Choose the JSON-RPC URL and dialect a card advertises; ``None`` if it has none.
-
-    1.0 cards list ``supportedInterfaces``; 0.3 cards have ``url`` with
-    ``preferredTransport`` (JSONRPC when absent) and ``additionalInterfaces``;
-    0.2 cards have only ``url``. Without ``prefer``, 1.0 wins over 0.3. With
-    ``prefer``, an interface of that dialect wins, else the first one is used
-    in that dialect (the caller said so). Relative URLs resolve against the card.
-    """
-    found: list[Endpoint] = []
-
-    def add(url: object, dialect: Dialect) -> None:
-        if isinstance(url, str) and url.strip():
-            found.append(Endpoint(urljoin(card_url, url.strip()), dialect))
-
-    interfaces = card.get("supportedInterfaces")
-    if isinstance(interfaces, Sequence) and not isinstance(interfaces, str):
-        for entry in interfaces:
-            if isinstance(entry, Mapping) and _is_jsonrpc(
-                entry.get("protocolBinding", entry.get("transport"))
-            ):
-                version = str(entry.get("protocolVersion") or "1.0").strip()
-                add(entry.get("url"), "0.3" if version.startswith("0.") else "1.0")
-    if _is_jsonrpc(card.get("preferredTransport") or "JSONRPC"):
-        add(card.get("url"), "0.3")
-    extra = card.get("additionalInterfaces")
-    if isinstance(extra, Sequence) and not isinstance(extra, str):
-        for entry in extra:
-            if isinstance(entry, Mapping) and _is_jsonrpc(entry.get("transport")):
-                add(entry.get("url"), "0.3")
-
-    if not found:
-        return None
-    for dialect in (prefer,) if prefer else DIALECTS:
-        for endpoint in found:
-            if endpoint.dialect == dialect:
-                return endpoint
-    return Endpoint(found[0].rpc_url, prefer or found[0].dialect)
-
-
-def build_request(
-    text: str,
-    *,
-    dialect: Dialect,
-    request_id: int | str,
-    message_id: str,
-    context_id: str | None = None,
-    task_id: str | None = None,
-) -> dict[str, Any]:
-    """The JSON-RPC body that sends ``text`` as one user message."""
-    if dialect == "1.0":
-        message: dict[str, Any] = {
-            "role": "ROLE_USER",
-            "parts": [{"text": text}],
-            "messageId": message_id,
-        }
-        method = "SendMessage"
-    else:
-        message = {
-            "kind": "message",
-            "role": "user",
-            "parts": [{"kind": "text", "text": text}],
-            "messageId": message_id,
-        }
-        method = "message/send"
-    if context_id:
-        message["contextId"] = context_id
-    if task_id:
-        message["taskId"] = task_id
-    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": {"message": message}}
-
-
-def _parts_text(holder: object) -> str:
-    """Text parts of a Message or Artifact joined by newlines (1.0, 0.3 and 0.1 shapes)."""
-    if not isinstance(holder, Mapping):
-        return ""
-    parts = holder.get("parts")
-    if not isinstance(parts, Sequence) or isinstance(parts, str):
-        return ""
-    texts = []
-    for part in parts:
-        if not isinstance(part, Mapping):
-            continue
-        tag = part.get("kind", part.get("type", "text"))
-        text = part.get("text")
-        if tag == "text" and isinstance(text, str):
-            texts.append(text)
-    return "\n".join(texts)
-
-
-def _metadata(holder: object) -> Mapping[str, Any] | None:
-    if isinstance(holder, Mapping):
-        meta = holder.get("metadata")
-        if isinstance(meta, Mapping):
-            return meta
-    return None
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _reported(sources: Sequence[object]) -> dict[str, Any]:
-    """Usage and model from several metadata holders: a later one overrides, never sums."""
-    usage = model = None
-    for holder in sources:
-        meta = _metadata(holder)
-        usage = usage_from_metadata(meta) or usage
-        model = model_from_metadata(meta) or model
-    return {"usage": usage, "model": model}
-
-
-def _classify(result: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
-    for key in ("message", "task"):  # 1.0: {"message": {...}} or {"task": {...}}
-        inner = result.get(key)
-        if isinstance(inner, Mapping):
-            return key, inner
-    kind = result.get("kind")  # 0.3: a bare object tagged by kind
-    if kind in ("message", "task"):
-        return str(kind), result
-    if isinstance(result.get("status"), Mapping) and "id" in result:
-        return "task", result  # untagged task (0.2)
-    if "parts" in result and "role" in result:
-        return "message", result
-    return None
-
-
-def _failure(
-    error_type: ErrorType, error: str, status: CallStatus = "error", **fields: Any
-) -> AgentReply:
-    return AgentReply(status=status, error=error, error_type=error_type, **fields)
-
-
-def reply_from_result(result: object, *, rpc_url: str, **fields: Any) -> AgentReply:
-    """The ``result`` of a JSON-RPC reply (Message or Task, either dialect) as an AgentReply."""
-    where = safe_url(rpc_url)
-    kind = _classify(result) if isinstance(result, Mapping) else None
-    if kind is None:
-        return _failure(
-            "invalid_response",
-            f"the result from {where} holds neither a message nor a task",
-            rpc_url=rpc_url,
-            **fields,
-        )
-    what, obj = kind
-    common: dict[str, Any] = {
-        "rpc_url": rpc_url,
-        "context_id": _str_or_none(obj.get("contextId")),
-        **fields,
-    }
-    if what == "message":
-        return AgentReply(
-            status="success",
-            text=_parts_text(obj),
-            task_id=_str_or_none(obj.get("taskId")),
-            **_reported([obj]),
-            **common,
-        )
-
-    status = obj.get("status")
-    status_message = status.get("message") if isinstance(status, Mapping) else None
-    state = normalize_state(status.get("state") if isinstance(status, Mapping) else None)
-    raw_artifacts = obj.get("artifacts")
-    artifacts = (
-        list(raw_artifacts)
-        if isinstance(raw_artifacts, Sequence) and not isinstance(raw_artifacts, str)
-        else []
-    )
-    artifact_text = "\n".join(t for t in map(_parts_text, artifacts) if t)
-    status_text = _parts_text(status_message)
-    common.update(
-        task_id=_str_or_none(obj.get("id")),
-        task_state=state,
-        **_reported([obj, status_message, *artifacts]),
-    )
-    if state in _SUCCESS_STATES:
-        return AgentReply(status="success", text=artifact_text or status_text, **common)
-    if state in _WAITING_STATES:
-        return AgentReply(status="input_required", text=status_text or artifact_text, **common)
-    if state in _FAILED_STATES:
-        status_, error_type = _FAILED_STATES[state]
-        reason = _one_line(status_text) if status_text else "no reason given"
-        return _failure(
-            error_type,
-            f"the task at {where} ended {state}: {reason}",
-            status_,
-            text=artifact_text or status_text,
-            **common,
-        )
-    shown = f"in state {state!r}" if state else "without a state"
-    return _failure(
-        "invalid_response",
-        f"the agent at {where} answered with a task {shown}, not a finished one",
-        text=artifact_text or status_text,
-        **common,
-    )
-
-
-def _is_json_media(content_type: str | None) -> bool:
-    media = (content_type or "").split(";")[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
-def parse_response(
-    *,
-    status_code: int,
-    content_type: str | None,
-    body: bytes,
-    dialect: Dialect,
-    rpc_url: str,
-) -> AgentReply:
-    """One HTTP reply to a JSON-RPC send, as an AgentReply. Pure: no I/O, never raises."""
-    where = safe_url(rpc_url)
-    fields: dict[str, Any] = {
-        "protocol": PROTOCOL[dialect],
-        "rpc_url": rpc_url,
-        "http_status": status_code,
-    }
-    if not 200 <= status_code < 300:
-        reason = httpx.codes.get_reason_phrase(status_code)
-        error = f"HTTP {status_code} {reason} from {where}".replace("  ", " ")
-        if status_code in (401, 403):
-            return _failure("auth", f"{error}: check the agent's credentials", **fields)
-        return _failure("http_status", error, **fields)
-    if not _is_json_media(content_type):
-        got = f"content type {_one_line(content_type, 80)!r}" if content_type else "no content type"
-        return _failure("invalid_response", f"expected JSON from {where}, got {got}", **fields)
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return _failure("invalid_response", f"the reply from {where} is not valid JSON", **fields)
-    if not isinstance(doc, Mapping):
-        return _failure(
-            "invalid_response", f"the reply from {where} is not a JSON-RPC object", **fields
-        )
-    rpc_error = doc.get("error")
-    if rpc_error is not None:
-        code = rpc_error.get("code") if isinstance(rpc_error, Mapping) else None
-        message = rpc_error.get("message") if isinstance(rpc_error, Mapping) else rpc_error
-        code_text = f" {code}" if isinstance(code, int) and not isinstance(code, bool) else ""
-        return _failure(
-            "jsonrpc",
-            f"JSON-RPC error{code_text} from {where}: {_one_line(message or 'no message')}",
-            extra={"jsonrpc_code": code} if code_text else {},
-            **fields,
-        )
-    if "result" not in doc:
-        return _failure(
-            "invalid_response",
-            f"the reply from {where} has neither a result nor an error",
-            **fields,
-        )
-    return reply_from_result(doc["result"], **fields)
-
-
-# ------------------------------------------------------------------------- I/O
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_capped(response: httpx.Response, limit: int = MAX_REPLY_BYTES) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _secret(key: str | Secret | None) -> Secret | None:
+    if key is None or isinstance(key, Secret):
+        return key or None
+    return Secret(key) or None
 
 
 @dataclass
-class _Progress:
-    """What a call had reached when it failed, for the error reply."""
+class _Call:
+    """One call's options, as ``send`` received them."""
 
     url: str
-    rpc_url: str = ""
-    protocol: str = ""
-    http_status: int | None = None
+    text: str
+    context_id: str | None
+    task_id: str | None
+    dialect: Dialect | None
+    stream: bool | None
+    return_immediately: bool
+    on_text: TextCallback | None
+    on_status: TextCallback | None
+    key: Secret | None
+    credential_hint: str
+
+
+@dataclass
+class _Target:
+    """Where a call goes, once the card (or its absence) is known."""
+
+    endpoint: Endpoint
+    card: Mapping[str, Any] | None
+    guessed: bool  # no card and no dialect given: 1.0 first, then 0.3
 
 
 class A2AClient:
     """Sends messages to A2A agents; one instance caches the cards it fetched.
 
-    ``headers`` (for example credentials) go on every request and never into
-    an error message. Pass ``transport`` (e.g. ``httpx.MockTransport``) to
-    test without a network; the client then leaves closing it to you.
+    ``headers`` go on every request and never into an error message. Pass
+    ``transport`` (e.g. ``httpx.MockTransport``) to test without a network;
+    the client then leaves closing it to you. ``retry`` is the default retry
+    policy (none); ``poll_interval`` the first wait between task polls.
     """
 
     def __init__(
@@ -404,16 +128,27 @@ class A2AClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
         headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        poll_interval: float = 0.25,
+        max_poll_interval: float = 2.0,
     ) -> None:
         if not timeout > 0:
             raise ValidationError({"timeout": "must be a positive number of seconds"})
+        if not 0 < poll_interval <= max_poll_interval:
+            raise ValidationError({"poll_interval": "must be positive, at most max_poll_interval"})
         self._transport = transport
         self._timeout = float(timeout)
         self._headers = dict(headers or {})
+        self._retry = retry or RetryPolicy()
+        self._poll_interval = poll_interval
+        self._max_poll_interval = max_poll_interval
         self._cards: dict[str, tuple[str, dict[str, Any]]] = {}
         self._cardless: set[str] = set()  # URLs known to serve no card
+        self._detected: dict[str, Dialect] = {}  # dialect found for a card-less URL
         self._ids = itertools.count(1)
         self._ssl: ssl.SSLContext | None = None
+
+    # ------------------------------------------------------------- public API
 
     async def send(
         self,
@@ -424,160 +159,372 @@ class A2AClient:
         task_id: str | None = None,
         dialect: str | None = None,
         timeout: float | None = None,
+        stream: bool | None = None,
+        return_immediately: bool = False,
+        on_text: TextCallback | None = None,
+        on_status: TextCallback | None = None,
+        cancel: CancelToken | None = None,
+        retries: int | None = None,
+        auth_key: str | Secret | None = None,
+        credential_hint: str = "",
     ) -> AgentReply:
         """Send ``text`` to the agent at ``url`` (its base URL, where its card is).
 
-        ``dialect`` ("1.0" or "0.3") forces the protocol; then, if there is no
-        card, ``url`` is taken as the JSON-RPC URL itself. ``timeout`` bounds
-        the whole call, card fetch included.
+        ``dialect`` ("1.0" or "0.3") forces the protocol. With no card at
+        ``url``, ``url`` is taken as the JSON-RPC URL itself. ``stream``: None
+        streams when the card says the agent can. ``return_immediately`` asks
+        for a working task at once and polls it. ``timeout`` bounds the whole
+        call; ``retries`` overrides the client's retry count. ``auth_key`` is
+        sent as the card's security scheme asks (Bearer by default);
+        ``credential_hint`` says where a missing key should come from.
         """
-        if dialect is not None and dialect not in DIALECTS:
+        call = _Call(
+            url=url,
+            text=text,
+            context_id=context_id,
+            task_id=task_id,
+            dialect=self._dialect(dialect),
+            stream=stream,
+            return_immediately=return_immediately,
+            on_text=on_text,
+            on_status=on_status,
+            key=_secret(auth_key),
+            credential_hint=credential_hint,
+        )
+        deadline = self._deadline(timeout)
+        policy = self._retry if retries is None else replace(self._retry, retries=retries)
+        async with self._http(deadline) as http:
+            return await run_call(
+                lambda progress: self._attempt(http, call, progress),
+                url=url,
+                deadline=deadline,
+                retry=policy,
+                cancel=cancel,
+                on_cancel=lambda progress: self._cancel_at_agent(http, call, progress),
+                secrets=(call.key,),
+            )
+
+    async def get_task(
+        self,
+        url: str,
+        task_id: str,
+        *,
+        dialect: str | None = None,
+        timeout: float | None = None,
+        auth_key: str | Secret | None = None,
+    ) -> AgentReply:
+        """Ask once how a task stands (GetTask / tasks/get); nothing is sent to it."""
+        key = _secret(auth_key)
+        call = _Call(url, "", None, task_id, self._dialect(dialect), False, False,
+                     None, None, key, "")  # fmt: skip
+        deadline = self._deadline(timeout)
+
+        async def attempt(progress: Progress) -> AgentReply:
+            target = await self._target(http, call, progress)
+            if isinstance(target, AgentReply):
+                return target
+            headers = auth_headers(scheme_from_card(target.card), key)
+            body = task_request(
+                "get", task_id, dialect=target.endpoint.dialect, request_id=next(self._ids)
+            )
+            return await self._post(http, target.endpoint, body, progress, headers)
+
+        async with self._http(deadline) as http:
+            return await run_call(
+                attempt, url=url, deadline=deadline, retry=self._retry, secrets=(key,)
+            )
+
+    # ---------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _dialect(dialect: str | None) -> Dialect | None:
+        if dialect in (None, ""):
+            return None
+        if dialect not in DIALECTS:
             raise ValidationError({"dialect": f"must be '1.0' or '0.3', not {dialect!r}"})
+        return cast(Dialect, dialect)
+
+    def _deadline(self, timeout: float | None) -> float:
         deadline = self._timeout if timeout is None else float(timeout)
         if not deadline > 0:
             raise ValidationError({"timeout": "must be a positive number of seconds"})
-        progress = _Progress(url=url)
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(deadline):
-                reply = await self._send(
-                    url,
-                    text,
-                    progress,
-                    context_id,
-                    task_id,
-                    cast(Dialect | None, dialect),
-                    deadline,
-                )
-        except (TimeoutError, httpx.TimeoutException):
-            reply = self._error(
-                progress,
-                "timeout",
-                f"no reply from {safe_url(progress.url)} within {deadline:g} s",
-                status="timeout",
-            )
-        except httpx.InvalidURL as exc:
-            reply = self._error(progress, "connect", f"invalid URL {safe_url(url)!r}: {exc}")
-        except (httpx.NetworkError, httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
-            where = safe_url(progress.url)
-            reason = _one_line(exc) or type(exc).__name__
-            reply = self._error(progress, "connect", f"could not connect to {where}: {reason}")
-        except _TooLarge:
-            where = safe_url(progress.url)
-            reply = self._error(
-                progress, "invalid_response", f"reply larger than 10 MB from {where}"
-            )
-        except Exception as exc:  # a failed call must come back as a reply, whatever broke
-            # httpx protocol/decoding errors, or anything a custom transport raises.
-            where = safe_url(progress.url)
-            reason = f"{type(exc).__name__}: {_one_line(exc)}".rstrip(": ")
-            reply = self._error(
-                progress, "invalid_response", f"broken reply from {where}: {reason}"
-            )
-        latency_ms = (time.perf_counter() - started) * 1000
-        return dataclasses.replace(reply, latency_ms=latency_ms)
+        return deadline
 
-    @staticmethod
-    def _error(
-        progress: _Progress, error_type: ErrorType, error: str, *, status: CallStatus = "error"
-    ) -> AgentReply:
-        return _failure(
-            error_type,
-            error,
-            status,
-            rpc_url=progress.rpc_url,
-            protocol=progress.protocol,
-            http_status=progress.http_status,
-        )
-
-    async def _send(
-        self,
-        url: str,
-        text: str,
-        progress: _Progress,
-        context_id: str | None,
-        task_id: str | None,
-        dialect: Dialect | None,
-        deadline: float,
-    ) -> AgentReply:
+    def _http(self, deadline: float) -> httpx.AsyncClient:
         # A fresh httpx client per call: its connection pool belongs to one
         # event loop, and callers use several (asyncio.run in scripts, a kernel).
         # The SSL context is the costly part (~30 ms), so it is built once.
         if self._transport is None and self._ssl is None:
             self._ssl = httpx.create_ssl_context()
-        http = httpx.AsyncClient(
+        return httpx.AsyncClient(
             transport=self._transport,
             verify=self._ssl or True,
             timeout=deadline,
             headers=self._headers,
         )
-        try:
-            found = await self._endpoint(http, url, dialect, progress)
-            if isinstance(found, AgentReply):
-                return found
-            progress.url = progress.rpc_url = found.rpc_url
-            progress.protocol = PROTOCOL[found.dialect]
-            progress.http_status = None
-            body = build_request(
-                text,
-                dialect=found.dialect,
-                request_id=next(self._ids),
-                message_id=str(uuid.uuid4()),
-                context_id=context_id,
-                task_id=task_id,
-            )
-            headers = {"Accept": "application/json"}
-            if found.dialect == "1.0":
-                headers["A2A-Version"] = "1.0"
-            async with http.stream("POST", found.rpc_url, json=body, headers=headers) as response:
-                progress.http_status = response.status_code
-                raw = await _read_capped(response)
-            return parse_response(
-                status_code=response.status_code,
-                content_type=response.headers.get("content-type"),
-                body=raw,
-                dialect=found.dialect,
-                rpc_url=found.rpc_url,
-            )
-        finally:
-            if self._transport is None:
-                await http.aclose()
 
-    async def _endpoint(
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    # ------------------------------------------------------------ one attempt
+
+    async def _attempt(
+        self, http: httpx.AsyncClient, call: _Call, progress: Progress
+    ) -> AgentReply:
+        target = await self._target(http, call, progress)
+        if isinstance(target, AgentReply):
+            return target
+        scheme = scheme_from_card(target.card)
+        headers = auth_headers(scheme, call.key)
+        if call.stream is None:
+            stream = streaming_from_card(target.card)
+        else:
+            stream = call.stream and (target.card is None or streaming_from_card(target.card))
+        endpoint = target.endpoint
+        reply = await self._exchange(http, call, endpoint, progress, headers, stream)
+        if target.guessed:
+            if _wrong_dialect(reply):
+                endpoint = Endpoint(endpoint.rpc_url, "0.3" if endpoint.dialect == "1.0" else "1.0")
+                reply = await self._exchange(http, call, endpoint, progress, headers, stream)
+            if _wrong_dialect(reply) or reply.http_status in (404, 405):
+                return self._no_agent(call.url, reply)
+            if reply.http_status is not None and 200 <= reply.http_status < 300:
+                self._detected[call.url] = endpoint.dialect
+        if reply.task_state in RUNNING_STATES and reply.task_id:
+            reply = await self._poll(http, call, endpoint, reply, progress, headers)
+        if reply.error_type == "auth":
+            reply = self._auth_failure(reply, scheme, call)
+        return reply
+
+    async def _exchange(
         self,
         http: httpx.AsyncClient,
-        url: str,
-        dialect: Dialect | None,
-        progress: _Progress,
-    ) -> Endpoint | AgentReply:
+        call: _Call,
+        endpoint: Endpoint,
+        progress: Progress,
+        headers: dict[str, str],
+        stream: bool,
+    ) -> AgentReply:
+        progress.url = progress.rpc_url = endpoint.rpc_url
+        progress.protocol = PROTOCOL[endpoint.dialect]
+        progress.notes["endpoint"] = endpoint
+        body = send_request(
+            call.text,
+            dialect=endpoint.dialect,
+            request_id=self._next_id(),
+            message_id=str(uuid.uuid4()),
+            context_id=call.context_id,
+            task_id=call.task_id,
+            stream=stream,
+            return_immediately=call.return_immediately,
+        )
+        if stream:
+            return await self._stream(http, call, endpoint, body, progress, headers)
+        reply = await self._post(http, endpoint, body, progress, headers)
+        self._track(progress, reply)
+        return reply
+
+    def _track(self, progress: Progress, reply: AgentReply) -> None:
+        if reply.task_id:
+            progress.notes["task_id"] = reply.task_id
+        progress.partial = lambda: _partial(reply)
+
+    async def _post(
+        self,
+        http: httpx.AsyncClient,
+        endpoint: Endpoint,
+        body: dict[str, Any],
+        progress: Progress,
+        headers: Mapping[str, str],
+    ) -> AgentReply:
+        """One blocking JSON-RPC request."""
+        request_headers = {"Accept": "application/json", **_version(endpoint), **headers}
+        async with http.stream(
+            "POST", endpoint.rpc_url, json=body, headers=request_headers
+        ) as response:
+            progress.saw(response)
+            raw = await read_capped(response)
+        return parse_response(
+            status_code=response.status_code,
+            content_type=response.headers.get("content-type"),
+            body=raw,
+            dialect=endpoint.dialect,
+            rpc_url=endpoint.rpc_url,
+        )
+
+    async def _stream(
+        self,
+        http: httpx.AsyncClient,
+        call: _Call,
+        endpoint: Endpoint,
+        body: dict[str, Any],
+        progress: Progress,
+        headers: Mapping[str, str],
+    ) -> AgentReply:
+        """One streaming request: Server-Sent Events folded into one reply."""
+        where = safe_url(endpoint.rpc_url)
+        request_headers = {"Accept": "text/event-stream", **_version(endpoint), **headers}
+        fold = StreamFold()
+        fields: dict[str, Any] = {"protocol": PROTOCOL[endpoint.dialect]}
+
+        def partial() -> dict[str, Any]:
+            return _partial(fold.reply(rpc_url=endpoint.rpc_url, where=where, **fields))
+
+        async with http.stream(
+            "POST", endpoint.rpc_url, json=body, headers=request_headers
+        ) as response:
+            progress.saw(response)
+            fields["http_status"] = response.status_code
+            content_type = response.headers.get("content-type")
+            media = (content_type or "").split(";")[0].strip().lower()
+            if not 200 <= response.status_code < 300 or is_json_media(content_type):
+                # An error before the first event comes as a plain JSON reply.
+                raw = await read_capped(response)
+                return parse_response(
+                    status_code=response.status_code,
+                    content_type=content_type,
+                    body=raw,
+                    dialect=endpoint.dialect,
+                    rpc_url=endpoint.rpc_url,
+                )
+            if media != "text/event-stream":
+                got = f"content type {one_line(content_type, 80)!r}" if content_type else "none"
+                return failure(
+                    "invalid_response",
+                    f"expected an event stream from {where}, got {got}",
+                    rpc_url=endpoint.rpc_url,
+                    **fields,
+                )
+            progress.partial = partial
+            status_shown = ""
+            async for event in aiter_sse(response, max_bytes=MAX_REPLY_BYTES):
+                doc = parse_document(event.data, where)
+                if isinstance(doc, AgentReply):
+                    return replace(
+                        doc, rpc_url=endpoint.rpc_url, **fields, **_partial_text(partial)
+                    )
+                if doc.get("error") is not None:
+                    bad = rpc_failure(doc["error"], where, rpc_url=endpoint.rpc_url, **fields)
+                    return replace(bad, **_partial_text(partial))
+                if "result" not in doc:
+                    return failure(
+                        "invalid_response",
+                        f"an event from {where} has neither a result nor an error",
+                        rpc_url=endpoint.rpc_url,
+                        **fields,
+                        **_partial_text(partial),
+                    )
+                delta = fold.feed(doc["result"])
+                if fold.task_id:
+                    progress.notes["task_id"] = fold.task_id
+                if delta:
+                    _notify(call.on_text, delta, progress)
+                if fold.status_text != status_shown:
+                    status_shown = fold.status_text
+                    _notify(call.on_status, status_shown, progress)
+                if fold.finished:
+                    break  # nothing meaningful can follow; do not wait for the close
+        return fold.reply(rpc_url=endpoint.rpc_url, where=where, **fields)
+
+    async def _poll(
+        self,
+        http: httpx.AsyncClient,
+        call: _Call,
+        endpoint: Endpoint,
+        reply: AgentReply,
+        progress: Progress,
+        headers: Mapping[str, str],
+    ) -> AgentReply:
+        """Ask how a working task stands until it ends (the call's deadline bounds this)."""
+        first, polls, wait, shown = reply, 0, self._poll_interval, reply.text
+        while reply.task_state in RUNNING_STATES and reply.task_id:
+            await asyncio.sleep(wait)
+            wait = min(wait * 1.6, self._max_poll_interval)
+            body = task_request(
+                "get", reply.task_id, dialect=endpoint.dialect, request_id=self._next_id()
+            )
+            polled = await self._post(http, endpoint, body, progress, headers)
+            polls += 1
+            if polled.task_id is None:  # the poll itself failed (task not found, HTTP error)
+                polled = replace(polled, task_id=reply.task_id, context_id=reply.context_id)
+                reply = polled
+                break
+            reply = polled
+            self._track(progress, reply)
+            if reply.text.startswith(shown) and len(reply.text) > len(shown):
+                _notify(call.on_text, reply.text[len(shown) :], progress)
+                shown = reply.text
+        return replace(
+            reply,
+            polls=polls,
+            streamed_chunks=first.streamed_chunks,
+            # Usage counted over a stream beats a task's last-call metadata.
+            usage=first.usage if first.streamed_chunks and first.usage else reply.usage,
+        )
+
+    async def _cancel_at_agent(
+        self, http: httpx.AsyncClient, call: _Call, progress: Progress
+    ) -> str:
+        """After the user canceled: CancelTask if a task was started. Returns a note."""
+        task_id = progress.notes.get("task_id")
+        endpoint = progress.notes.get("endpoint")
+        if not isinstance(task_id, str) or not isinstance(endpoint, Endpoint):
+            return ""
+        target = self._cards.get(call.url)
+        headers = auth_headers(scheme_from_card(target[1] if target else None), call.key)
+        body = task_request("cancel", task_id, dialect=endpoint.dialect, request_id=self._next_id())
+        reply = await self._post(http, endpoint, body, Progress(url=endpoint.rpc_url), headers)
+        if reply.task_state == "canceled":
+            progress.notes["task_state"] = "canceled"
+            return "the agent canceled the task"
+        if reply.task_state:
+            progress.notes["task_state"] = reply.task_state
+        return f"the agent did not cancel the task: {reply.error or reply.task_state}"
+
+    # ------------------------------------------------------------ card, auth
+
+    async def _target(
+        self, http: httpx.AsyncClient, call: _Call, progress: Progress
+    ) -> _Target | AgentReply:
         """Where to send, from the (cached) card; or the reply explaining why not."""
-        if dialect is not None and url in self._cardless:
-            return Endpoint(url, dialect)
+        url, dialect = call.url, call.dialect
+        if url in self._cardless:
+            return self._cardless_target(url, dialect)
         cached = self._cards.get(url)
         if cached is None:
             fetched = await self._fetch_card(http, url, progress)
             if isinstance(fetched, AgentReply):
                 if fetched.error_type == "no_agent_card":
                     self._cardless.add(url)
-                if dialect is not None:  # no usable card, but the caller named the dialect
-                    return Endpoint(url, dialect)
+                    return self._cardless_target(url, dialect)
+                if dialect is not None and fetched.error_type != "auth":
+                    return _Target(Endpoint(url, dialect), None, guessed=False)
+                if fetched.error_type == "auth":
+                    return self._auth_failure(fetched, None, call, card=True)
                 return fetched
             self._cards[url] = cached = fetched
         card_url, card = cached
         endpoint = endpoint_from_card(card, card_url, prefer=dialect)
         if endpoint is not None:
-            return endpoint
+            return _Target(endpoint, card, guessed=False)
         if dialect is not None:
-            return Endpoint(url, dialect)
-        return self._error(
+            return _Target(Endpoint(url, dialect), card, guessed=False)
+        return _fail(
             progress,
             "invalid_response",
             f"the agent card at {safe_url(card_url)} lists no JSON-RPC interface",
         )
 
+    def _cardless_target(self, url: str, dialect: Dialect | None) -> _Target:
+        if dialect is not None:
+            return _Target(Endpoint(url, dialect), None, guessed=False)
+        known = self._detected.get(url)
+        return _Target(Endpoint(url, known or "1.0"), None, guessed=known is None)
+
     async def _fetch_card(
-        self, http: httpx.AsyncClient, url: str, progress: _Progress
+        self, http: httpx.AsyncClient, url: str, progress: Progress
     ) -> tuple[str, dict[str, Any]] | AgentReply:
+        # Cards are public: no credential goes with this request.
         if "/.well-known/" in url:
             candidates = [url]  # the caller gave the card's own URL
         else:
@@ -585,30 +532,93 @@ class A2AClient:
         for card_url in candidates:
             progress.url = card_url
             async with http.stream("GET", card_url, headers={"Accept": "application/json"}) as resp:
-                status = progress.http_status = resp.status_code
+                progress.saw(resp)
+                status = resp.status_code
                 if status in _CARD_ABSENT:
                     continue
-                raw = await _read_capped(resp)
+                raw = await read_capped(resp)
                 content_type = resp.headers.get("content-type")
             where = safe_url(card_url)
             if not 200 <= status < 300:
                 reason = httpx.codes.get_reason_phrase(status)
                 error_type: ErrorType = "auth" if status in (401, 403) else "http_status"
-                return self._error(
+                return _fail(
                     progress, error_type, f"HTTP {status} {reason} for the agent card at {where}"
                 )
             try:
-                card = json.loads(raw) if _is_json_media(content_type) else None
+                card = json.loads(raw) if is_json_media(content_type) else None
             except (ValueError, RecursionError):
                 card = None
             if not isinstance(card, dict):
-                return self._error(
+                return _fail(
                     progress, "invalid_response", f"the agent card at {where} is not a JSON object"
                 )
             return card_url, card
-        tried = " or ".join(safe_url(c) for c in candidates)
-        return self._error(
-            progress,
-            "no_agent_card",
-            f"no agent card at {tried}; pass dialect= to use {safe_url(url)} as the JSON-RPC URL",
+        return self._no_card(url, progress)
+
+    def _no_card(self, url: str, progress: Progress) -> AgentReply:
+        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
+        return _fail(progress, "no_agent_card", f"no agent card at {tried}")
+
+    def _no_agent(self, url: str, reply: AgentReply) -> AgentReply:
+        """A card-less URL that does not answer A2A JSON-RPC either."""
+        self._cardless.discard(url)
+        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
+        why = f"HTTP {reply.http_status}" if reply.error_type == "http_status" else reply.error
+        return replace(
+            reply,
+            error_type="no_agent_card",
+            error=f"no agent card at {tried}, and {safe_url(url)} does not answer A2A "
+            f"JSON-RPC ({one_line(why, 200)}); check the URL or set the dialect",
         )
+
+    @staticmethod
+    def _auth_failure(
+        reply: AgentReply, scheme: AuthScheme | None, call: _Call, *, card: bool = False
+    ) -> AgentReply:
+        """A 401 / 403 as an error naming the credential wanted, never the key."""
+        status = f"HTTP {reply.http_status}" if reply.http_status else "refused"
+        where = safe_url(reply.rpc_url or call.url)
+        wanted = scheme.describe() if scheme else "a credential"
+        what = "the agent card" if card else "the agent"
+        if call.key:
+            error = f"{status} from {where}: {what} refused the key sent as {wanted}"
+        else:
+            hint = call.credential_hint or "pass auth_key="
+            error = f"{status} from {where}: {what} needs {wanted} and none was given ({hint})"
+        return replace(reply, error=error)
+
+
+def _version(endpoint: Endpoint) -> dict[str, str]:
+    return {"A2A-Version": "1.0"} if endpoint.dialect == "1.0" else {}
+
+
+def _wrong_dialect(reply: AgentReply) -> bool:
+    return reply.error_type == "jsonrpc" and reply.extra.get("jsonrpc_code") in _WRONG_DIALECT_CODES
+
+
+def _partial_text(partial: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    fields = partial()
+    return {
+        k: fields[k] for k in ("text", "context_id", "task_id", "task_state", "streamed_chunks")
+    }
+
+
+def _fail(progress: Progress, error_type: ErrorType, error: str) -> AgentReply:
+    return failure(
+        error_type,
+        error,
+        rpc_url=progress.rpc_url,
+        protocol=progress.protocol,
+        http_status=progress.http_status,
+    )
+
+
+def _notify(callback: TextCallback | None, text: str, progress: Progress) -> None:
+    """Call a display callback; one that breaks must not break the call."""
+    if callback is None:
+        return
+    try:
+        callback(text)
+    except Exception as exc:
+        progress.notes.setdefault("callback_error", f"{type(exc).__name__}: {one_line(exc)}")

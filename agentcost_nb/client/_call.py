@@ -1,0 +1,184 @@
+"""The envelope around every agent call: one deadline, retries, cancel, errors to replies.
+
+``run_call`` runs one protocol's ``attempt`` (A2A or chat completions) and
+guarantees what the rest of the toolkit relies on:
+
+- it returns an ``AgentReply`` whatever happens: httpx and decoding errors are
+  converted here, at the one boundary, and never raised;
+- one overall deadline (``asyncio.timeout``) covers card fetch, every try,
+  backoff waits, stream reads and task polls — a drip-feeding agent cannot
+  stretch it, since no single read has to be slow;
+- connect errors and 502 / 503 / 504 are retried per ``RetryPolicy``; the
+  reply says how many tries were made (``attempts``), and it is still one reply;
+- a ``CancelToken`` stops the call at once; ``on_cancel`` may then tell the
+  agent (CancelTask); the reply has status ``canceled``;
+- error text never contains a secret (``redact``) or a URL's password or query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+
+from agentcost_nb.client._auth import Secret, redact
+from agentcost_nb.client._cancel import CancelToken
+from agentcost_nb.client._retry import RetryPolicy, is_retryable, retry_after_seconds
+from agentcost_nb.client._sse import SSETooLarge
+from agentcost_nb.client._wire import failure, one_line, safe_url
+from agentcost_nb.client.types import AgentReply, CallStatus, ErrorType
+
+__all__ = ["MAX_REPLY_BYTES", "CANCEL_BUDGET", "Progress", "TooLarge", "read_capped", "run_call"]
+
+MAX_REPLY_BYTES = 10 * 1024 * 1024
+CANCEL_BUDGET = 3.0  # seconds allowed for telling the agent, after the user canceled
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_capped(response: httpx.Response, limit: int = MAX_REPLY_BYTES) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@dataclass
+class Progress:
+    """What a call had reached, for a reply when it fails, times out or is canceled."""
+
+    url: str
+    rpc_url: str = ""
+    protocol: str = ""
+    http_status: int | None = None
+    retry_after: float | None = None
+    # Fields of the answer so far (text, usage, ids, ...), from a stream or a poll.
+    partial: Callable[[], dict[str, Any]] = field(default=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+
+    def saw(self, response: httpx.Response) -> None:
+        self.http_status = response.status_code
+        self.retry_after = retry_after_seconds(response.headers.get("retry-after"))
+
+
+def _error(
+    progress: Progress, error_type: ErrorType, error: str, *, status: CallStatus = "error"
+) -> AgentReply:
+    fields: dict[str, Any] = {
+        "rpc_url": progress.rpc_url,
+        "protocol": progress.protocol,
+        "http_status": progress.http_status,
+    }
+    fields.update(progress.partial())
+    return failure(error_type, error, status, **fields)
+
+
+async def _guarded(
+    attempt: Callable[[Progress], Awaitable[AgentReply]], progress: Progress, deadline: float
+) -> AgentReply:
+    """One try; library errors become replies here (timeouts and cancels pass through)."""
+    try:
+        return await attempt(progress)
+    except Exception as exc:  # a failed call must come back as a reply, whatever broke
+        return _reply_for(exc, progress, deadline)
+
+
+def _reply_for(exc: Exception, progress: Progress, deadline: float) -> AgentReply:
+    where = safe_url(progress.url)  # where the call had got to
+    if isinstance(exc, httpx.TimeoutException):
+        error = f"no reply from {where} within {deadline:g} s"
+        return _error(progress, "timeout", error, status="timeout")
+    if isinstance(exc, httpx.InvalidURL):
+        return _error(progress, "connect", f"invalid URL {where!r}: {exc}")
+    if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol | httpx.ProxyError):
+        reason = one_line(exc) or type(exc).__name__
+        return _error(progress, "connect", f"could not connect to {where}: {reason}")
+    if isinstance(exc, TooLarge | SSETooLarge):
+        return _error(progress, "invalid_response", f"reply larger than 10 MB from {where}")
+    # Broken connections, protocol and decoding errors, or anything a custom
+    # transport raises: the request may have reached the agent, so no retry.
+    reason = f"{type(exc).__name__}: {one_line(exc)}".rstrip(": ")
+    return _error(progress, "invalid_response", f"broken reply from {where}: {reason}")
+
+
+async def run_call(
+    attempt: Callable[[Progress], Awaitable[AgentReply]],
+    *,
+    url: str,
+    deadline: float,
+    retry: RetryPolicy,
+    cancel: CancelToken | None = None,
+    on_cancel: Callable[[Progress], Awaitable[str]] | None = None,
+    secrets: Sequence[Secret | None] = (),
+) -> AgentReply:
+    started = time.perf_counter()
+    progress = Progress(url=url)
+    attempts = 0
+
+    async def tries() -> AgentReply:
+        nonlocal attempts
+        while True:
+            attempts += 1
+            progress.http_status = progress.retry_after = None
+            reply = await _guarded(attempt, progress, deadline)
+            if attempts > retry.retries or not is_retryable(reply):
+                return reply
+            await asyncio.sleep(retry.delay(attempts, progress.retry_after))
+
+    reply: AgentReply | None = None
+    with cancel.guard() if cancel is not None else nullcontext():
+        try:
+            if cancel is None or not cancel.requested:
+                async with asyncio.timeout(deadline):
+                    reply = await tries()
+        except TimeoutError:
+            where = safe_url(progress.url)
+            if progress.partial().get("text"):
+                error = f"the reply from {where} did not finish within {deadline:g} s"
+            else:
+                error = f"no reply from {where} within {deadline:g} s"
+            reply = _error(progress, "timeout", error, status="timeout")
+        except asyncio.CancelledError:
+            if cancel is None or not cancel.claim():
+                raise
+    if reply is None:  # canceled by the token
+        note = ""
+        if on_cancel is not None and attempts:
+            try:
+                async with asyncio.timeout(CANCEL_BUDGET):
+                    note = await on_cancel(progress)
+            except TimeoutError:
+                note = "the agent did not confirm the cancel in time"
+            except Exception as exc:  # telling the agent is best effort
+                note = f"telling the agent failed: {type(exc).__name__}"
+        reply = _error(
+            progress,
+            "canceled",
+            "canceled by the user" + (f"; {note}" if note else ""),
+            status="canceled",
+        )
+        if "task_state" in progress.notes:
+            reply = replace(reply, task_state=str(progress.notes["task_state"]))
+    extra = reply.extra
+    if "callback_error" in progress.notes:  # a display callback broke; the call did not
+        extra = {**extra, "callback_error": progress.notes["callback_error"]}
+    return replace(
+        reply,
+        extra=extra,
+        error=redact(reply.error, secrets) if reply.error else reply.error,
+        attempts=max(attempts, 1),
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
