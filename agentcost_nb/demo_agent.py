@@ -7,21 +7,47 @@ real thing. One Starlette app holds every agent, each under its own prefix:
     /<name>/.well-known/agent-card.json   card advertising both (1.0 first)
     /v03/<name>/.well-known/agent-card.json   a hand-built 0.3-only card
     /legacy/<name>/.well-known/agent.json     a 0.2-style card at the old path
+    /secure/<name>/                       the same agent behind a key: JSON-RPC needs
+                                          ``Authorization: Bearer demo-secret``; its
+                                          (public) card lists the Bearer scheme
+    /v03/secure/<name>/.well-known/agent-card.json
+                                          a 0.3 card asking for ``X-API-Key: demo-secret``,
+                                          pointing at /secure/<name>/key/
+    /openai/v1/chat/completions           an OpenAI-compatible chat completions endpoint
 
 The 0.3 and legacy cards point at the same JSON-RPC handler as ``/<name>/``.
+Every agent streams (``capabilities.streaming``).
 
-Message text switches behaviour, for tests: ``#fail`` ends the task in state
-failed ("demo failure"), ``#error`` makes the executor raise (the server answers
-JSON-RPC error -32603), ``#slow`` waits 1.5 s first, ``#input`` asks a question
-(task state input-required).
+Message text switches behaviour, for tests:
+
+- ``#fail``: the task ends in state failed ("demo failure");
+- ``#error``: the executor raises, the server answers JSON-RPC error -32603;
+- ``#slow``: waits 1.5 s first (with ``#stream``: between chunks instead);
+- ``#input``: asks a question (task state input-required); the next message
+  on the same task is answered;
+- ``#stream``: the answer comes as several artifact chunks (at least 3).
+  The summarizer reports ADK usage per chunk (one model call each: add them
+  up), the translator a running ``usage`` total (the last one is the total);
+- ``#working``: the task stays working for 0.8 s before it completes (ask with
+  ``returnImmediately`` / ``blocking: false`` to get it while working, then poll);
+- ``#drip``: the reply comes one byte every 0.5 s (an ASGI middleware).
+
+The chat completions endpoint answers ``echo: <last user message>`` with
+``usage`` counting words (earlier turns as cached prompt tokens, 2 reasoning
+tokens); ``#error`` gives HTTP 500, ``#slow`` waits, ``stream: true`` streams
+(with ``stream_options.include_usage``, a last chunk holds the usage).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
+import re
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
@@ -39,20 +65,42 @@ from a2a.types import (
     AgentCard,
     AgentInterface,
     AgentSkill,
+    HTTPAuthSecurityScheme,
+    SecurityRequirement,
+    SecurityScheme,
+    StringList,
     TaskState,
 )
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DEMO_AGENTS", "DemoAgentServer", "DemoAgentSpec", "build_app", "serve"]
+__all__ = [
+    "CHAT_MODEL",
+    "DEMO_AGENTS",
+    "DEMO_SECRET",
+    "DemoAgentServer",
+    "DemoAgentSpec",
+    "build_app",
+    "chat_completion_usage",
+    "serve",
+]
 
 Dialect = Literal["1.0", "0.3", "legacy"]
 
 SLOW_SECONDS = 1.5
+CHUNK_SECONDS = 0.05  # between streamed chunks
+WORK_SECONDS = 0.8  # how long a #working task stays working
+DRIP_SECONDS = 0.5  # between the bytes of a #drip reply
 FAILURE_TEXT = "demo failure"
 QUESTION_TEXT = "which language should I use?"
+WORKING_TEXT = "working on it"
+DEMO_SECRET = "demo-secret"  # the key the /secure/ agents want (a demo, not a secret)
+CHAT_MODEL = "demo-chat-1"
+CHAT_REASONING_TOKENS = 2
 
 
 @dataclass(frozen=True)
@@ -121,6 +169,26 @@ def _spec(name: str) -> DemoAgentSpec:
     raise KeyError(f"no demo agent named {name!r} (known: {known})")
 
 
+def chunks(text: str, least: int = 3) -> list[str]:
+    """``text`` cut into at least ``least`` pieces (words with their spaces) that join back."""
+    pieces = re.findall(r"\S+\s*|\s+", text) or [text]
+    while len(pieces) < least and max(map(len, pieces)) > 1:
+        i = max(range(len(pieces)), key=lambda k: len(pieces[k]))
+        half = len(pieces[i]) // 2
+        pieces[i : i + 1] = [pieces[i][:half], pieces[i][half:]]
+    return pieces
+
+
+def _adk(prompt: int, candidates: int) -> dict[str, Any]:
+    return {
+        "adk_usage_metadata": {
+            "promptTokenCount": prompt,
+            "candidatesTokenCount": candidates,
+            "totalTokenCount": prompt + candidates,
+        }
+    }
+
+
 class _DemoExecutor(AgentExecutor):
     def __init__(self, spec: DemoAgentSpec) -> None:
         self.spec = spec
@@ -129,9 +197,10 @@ class _DemoExecutor(AgentExecutor):
         text = context.get_user_input()
         if "#error" in text:
             raise RuntimeError("demo error (the message asked for #error)")
-        if "#slow" in text:
+        if "#slow" in text and "#stream" not in text:
             await asyncio.sleep(SLOW_SECONDS)
-        wants_task = "#fail" in text or "#input" in text or self.spec.name == "summarizer"
+        switches = ("#fail", "#input", "#stream", "#working")
+        wants_task = any(s in text for s in switches) or self.spec.name == "summarizer"
         # A follow-up to a task (e.g. after input-required) must answer on that task.
         if wants_task or context.current_task is not None:
             await self._answer_with_task(context, event_queue, text)
@@ -146,12 +215,7 @@ class _DemoExecutor(AgentExecutor):
         metadata: dict[str, Any] = {"model": self.spec.model}
         if self.spec.name == "summarizer":
             answer = summarize(text)
-            prompt, candidates = len(_words(text)), len(_words(answer))
-            metadata["adk_usage_metadata"] = {
-                "promptTokenCount": prompt,
-                "candidatesTokenCount": candidates,
-                "totalTokenCount": prompt + candidates,
-            }
+            metadata.update(_adk(len(_words(text)), len(_words(answer))))
         elif self.spec.name == "translator":
             answer = translate(text)
             metadata["usage"] = {
@@ -178,11 +242,49 @@ class _DemoExecutor(AgentExecutor):
         if "#input" in text:
             await updater.requires_input(updater.new_agent_message([new_text_part(QUESTION_TEXT)]))
             return
+        if "#working" in text:
+            await updater.start_work(updater.new_agent_message([new_text_part(WORKING_TEXT)]))
+            await asyncio.sleep(WORK_SECONDS)
         answer, metadata = self._answer(text)
-        # As ADK does: the usage of the model call on the artifact and on the
-        # status event (which a2a-sdk merges into Task.metadata).
+        if "#stream" in text:
+            gap = SLOW_SECONDS if "#slow" in text else CHUNK_SECONDS
+            await self._stream(updater, text, answer, gap)
+            return
+        usage = {k: metadata.pop(k) for k in ("adk_usage_metadata",) if k in metadata}
+        if usage:
+            # As ADK does: the model call's usage rides on a working status
+            # event (a2a-sdk merges it into Task.metadata), not on the result.
+            await updater.update_status(TaskState.TASK_STATE_WORKING, metadata=usage)
         await updater.add_artifact([new_text_part(answer)], name="result", metadata=metadata)
         await updater.update_status(TaskState.TASK_STATE_COMPLETED, metadata=metadata)
+
+    async def _stream(self, updater: TaskUpdater, text: str, answer: str, gap: float) -> None:
+        """The answer in chunks: appended to one artifact, the usage as each agent reports it."""
+        prompt = len(_words(text))
+        pieces = chunks(answer)
+        written = 0
+        for i, piece in enumerate(pieces):
+            if i:
+                await asyncio.sleep(gap)
+            written += len(_words(piece))
+            metadata: dict[str, Any] = {"model": self.spec.model}
+            if self.spec.name == "summarizer":
+                # One model call per chunk: its own counts, on a status event.
+                await updater.update_status(
+                    TaskState.TASK_STATE_WORKING, metadata=_adk(prompt, len(_words(piece)))
+                )
+            elif self.spec.name == "translator":
+                # A running total: each chunk repeats the counts so far.
+                metadata["usage"] = {"input_tokens": prompt, "output_tokens": written}
+            await updater.add_artifact(
+                [new_text_part(piece)],
+                artifact_id="answer",
+                name="result",
+                metadata=metadata,
+                append=i > 0,
+                last_chunk=i == len(pieces) - 1,
+            )
+        await updater.update_status(TaskState.TASK_STATE_COMPLETED)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         if context.task_id and context.context_id:
@@ -195,8 +297,18 @@ def _skill(spec: DemoAgentSpec) -> AgentSkill:
     )
 
 
-def _card(spec: DemoAgentSpec, rpc_url: str) -> AgentCard:
-    """The 1.0 card: both dialects on one URL, 1.0 listed first."""
+def _card(spec: DemoAgentSpec, rpc_url: str, *, secure: bool = False) -> AgentCard:
+    """The 1.0 card: both dialects on one URL, 1.0 listed first (``secure``: Bearer wanted)."""
+    security: dict[str, Any] = {}
+    if secure:
+        security = {
+            "security_schemes": {
+                "bearer": SecurityScheme(
+                    http_auth_security_scheme=HTTPAuthSecurityScheme(scheme="Bearer")
+                )
+            },
+            "security_requirements": [SecurityRequirement(schemes={"bearer": StringList()})],
+        }
     return AgentCard(
         name=spec.display_name,
         description=spec.description,
@@ -205,10 +317,11 @@ def _card(spec: DemoAgentSpec, rpc_url: str) -> AgentCard:
             AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="1.0"),
             AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="0.3"),
         ],
-        capabilities=AgentCapabilities(streaming=False),
+        capabilities=AgentCapabilities(streaming=True),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=[_skill(spec)],
+        **security,
     )
 
 
@@ -221,7 +334,7 @@ def _card_v03(spec: DemoAgentSpec, rpc_url: str) -> dict[str, Any]:
         "url": rpc_url,
         "preferredTransport": "JSONRPC",
         "protocolVersion": "0.3.0",
-        "capabilities": {"streaming": False},
+        "capabilities": {"streaming": True},
         "defaultInputModes": ["text/plain"],
         "defaultOutputModes": ["text/plain"],
         "skills": [
@@ -232,6 +345,15 @@ def _card_v03(spec: DemoAgentSpec, rpc_url: str) -> dict[str, Any]:
                 "tags": ["demo"],
             }
         ],
+    }
+
+
+def _card_v03_api_key(spec: DemoAgentSpec, rpc_url: str) -> dict[str, Any]:
+    """A 0.3 card asking for an API key in a named header (OpenAPI-style scheme)."""
+    return {
+        **_card_v03(spec, rpc_url),
+        "securitySchemes": {"apikey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        "security": [{"apikey": []}],
     }
 
 
@@ -250,6 +372,16 @@ def _static_json(payload: dict[str, Any]) -> Any:
     return endpoint
 
 
+def _handler(spec: DemoAgentSpec, card: AgentCard) -> DefaultRequestHandler:
+    return DefaultRequestHandler(
+        agent_executor=_DemoExecutor(spec), task_store=InMemoryTaskStore(), agent_card=card
+    )
+
+
+def _jsonrpc(handler: DefaultRequestHandler, rpc_url: str = "/") -> list[Route]:
+    return create_jsonrpc_routes(handler, rpc_url=rpc_url, enable_v0_3_compat=True)
+
+
 def build_app(base_url: str = "http://127.0.0.1:8000") -> Starlette:
     """All demo agents in one Starlette app; cards advertise URLs under ``base_url``."""
     base = base_url.rstrip("/")
@@ -257,14 +389,12 @@ def build_app(base_url: str = "http://127.0.0.1:8000") -> Starlette:
     for spec in DEMO_AGENTS:
         rpc_url = f"{base}/{spec.name}/"
         card = _card(spec, rpc_url)
-        handler = DefaultRequestHandler(
-            agent_executor=_DemoExecutor(spec), task_store=InMemoryTaskStore(), agent_card=card
+        routes.append(
+            Mount(
+                f"/{spec.name}",
+                routes=[*create_agent_card_routes(card), *_jsonrpc(_handler(spec, card))],
+            )
         )
-        agent_routes = [
-            *create_agent_card_routes(card),
-            *create_jsonrpc_routes(handler, rpc_url="/", enable_v0_3_compat=True),
-        ]
-        routes.append(Mount(f"/{spec.name}", routes=agent_routes))
         routes.append(
             Route(
                 f"/v03/{spec.name}/.well-known/agent-card.json",
@@ -279,7 +409,200 @@ def build_app(base_url: str = "http://127.0.0.1:8000") -> Starlette:
                 methods=["GET"],
             )
         )
-    return Starlette(routes=routes)
+        secure_url = f"{base}/secure/{spec.name}/"
+        secure_card = _card(spec, secure_url, secure=True)
+        secure = _handler(spec, secure_card)
+        routes.append(
+            Mount(
+                f"/secure/{spec.name}",
+                routes=[
+                    *create_agent_card_routes(secure_card),
+                    *_jsonrpc(secure),
+                    *_jsonrpc(secure, "/key/"),
+                ],
+            )
+        )
+        routes.append(
+            Route(
+                f"/v03/secure/{spec.name}/.well-known/agent-card.json",
+                _static_json(_card_v03_api_key(spec, secure_url + "key/")),
+                methods=["GET"],
+            )
+        )
+    routes.append(Route("/openai/v1/chat/completions", _chat_completions, methods=["POST"]))
+    return Starlette(routes=routes, middleware=[Middleware(_KeyGate), Middleware(_Drip)])
+
+
+# ------------------------------------------------------------------ middleware
+
+
+class _KeyGate:
+    """Requests under /secure/ need the demo key; the cards there stay public.
+
+    ``…/key/`` wants it in ``X-API-Key``, everything else as a Bearer token.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/secure/") and "/.well-known/" not in path:
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            if path.rstrip("/").endswith("/key"):
+                given, wanted, challenge = headers.get("x-api-key", ""), DEMO_SECRET, "X-API-Key"
+            else:
+                given, wanted = headers.get("authorization", ""), f"Bearer {DEMO_SECRET}"
+                challenge = 'Bearer realm="demo"'
+            if not hmac.compare_digest(given.encode(), wanted.encode()):
+                refused = JSONResponse(
+                    {"error": "missing or wrong credential"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": challenge},
+                )
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Drip:
+    """A POST whose body holds ``#drip`` gets its real reply one byte every 0.5 s.
+
+    For deadline tests: every read brings a byte in time, only the whole is late.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        if b"#drip" not in body:
+            await self.app(scope, replay, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, replay, hold)
+        start = next(m for m in held if m["type"] == "http.response.start")
+        payload = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": headers})
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            for i in range(len(payload)):
+                if gone.done():
+                    return
+                await send({"type": "http.response.body", "body": payload[i : i + 1],
+                            "more_body": True})  # fmt: skip
+                await asyncio.sleep(DRIP_SECONDS)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            gone.cancel()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+# ------------------------------------------------------------ chat completions
+
+
+def chat_completion_usage(messages: list[dict[str, str]], answer: str) -> dict[str, Any]:
+    """The demo's usage: words, earlier turns counted as cached, 2 reasoning tokens."""
+    prompt = sum(len(_words(m["content"])) for m in messages)
+    cached = sum(len(_words(m["content"])) for m in messages[:-1])
+    completion = len(_words(answer)) + CHAT_REASONING_TOKENS
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": CHAT_REASONING_TOKENS},
+    }
+
+
+def _chat_error(message: str, status: int, kind: str = "invalid_request_error") -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+async def _chat_completions(request: Request) -> Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _chat_error("the body is not JSON", 400)
+    raw = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(raw, list) or not raw:
+        return _chat_error("messages must be a non-empty list", 400)
+    messages = [
+        {"role": str(m.get("role", "")), "content": str(m.get("content") or "")}
+        for m in raw
+        if isinstance(m, dict)
+    ]
+    text = messages[-1]["content"]
+    if "#error" in text:
+        return _chat_error("demo error (the message asked for #error)", 500, "server_error")
+    if "#slow" in text:
+        await asyncio.sleep(SLOW_SECONDS)
+    answer = f"echo: {text}"
+    usage = chat_completion_usage(messages, answer)
+    created = int(time.time())
+    head = {"id": "chatcmpl-demo", "created": created, "model": CHAT_MODEL}
+    if not body.get("stream"):
+        return JSONResponse(
+            {
+                **head,
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+            }
+        )
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+
+    async def events() -> AsyncIterator[str]:
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
+            doc = {**head, "object": "chat.completion.chunk", "choices": choices, **extra}
+            return f"data: {json.dumps(doc)}\n\n"
+
+        yield chunk([{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}])
+        for piece in chunks(answer):
+            await asyncio.sleep(CHUNK_SECONDS)
+            yield chunk([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
+        yield chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        if include_usage:
+            yield chunk([], usage=usage)
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -300,12 +623,12 @@ def _advertised_host(host: str) -> str:
     return "127.0.0.1" if host in ("", "0.0.0.0") else host
 
 
-def _agent_url(base_url: str, name: str, dialect: Dialect) -> str:
+def _agent_url(base_url: str, name: str, dialect: Dialect, *, secure: bool = False) -> str:
     _spec(name)
     prefix = {"1.0": "", "0.3": "/v03", "legacy": "/legacy"}.get(dialect)
-    if prefix is None:
+    if prefix is None or (secure and dialect == "legacy"):
         raise ValueError(f"dialect must be '1.0', '0.3' or 'legacy', not {dialect!r}")
-    return f"{base_url}{prefix}/{name}"
+    return f"{base_url}{prefix}{'/secure' if secure else ''}/{name}"
 
 
 class DemoAgentServer:
@@ -331,9 +654,17 @@ class DemoAgentServer:
             raise RuntimeError("DemoAgentServer is not started")
         return f"http://{_advertised_host(self.host)}:{self.port}"
 
-    def agent_url(self, name: str, dialect: Dialect = "1.0") -> str:
-        """Base URL of one agent; its card is at ``<url>/.well-known/...``."""
-        return _agent_url(self.base_url, name, dialect)
+    def agent_url(self, name: str, dialect: Dialect = "1.0", *, secure: bool = False) -> str:
+        """Base URL of one agent; its card is at ``<url>/.well-known/...``.
+
+        ``secure``: the same agent behind a key (1.0: Bearer, 0.3: X-API-Key).
+        """
+        return _agent_url(self.base_url, name, dialect, secure=secure)
+
+    @property
+    def chat_url(self) -> str:
+        """Base URL of the OpenAI-compatible endpoint (``…/v1/chat/completions`` under it)."""
+        return f"{self.base_url}/openai/v1"
 
     def start(self, *, wait: float = 10.0) -> DemoAgentServer:
         if self._server is not None:
