@@ -23,11 +23,13 @@ from urllib.parse import urlsplit
 from .errors import ConfigError, ValidationError
 from .pricing import PRICE_FIELDS, PRICE_UNITS, PriceSheet, parse_price
 
-__all__ = ["ENDPOINT_TYPES", "AgentConfig", "Registry", "validate_agent_input"]
+__all__ = ["DIALECT_CHOICES", "ENDPOINT_TYPES", "AgentConfig", "Registry", "validate_agent_input"]
 
 REGISTRY_VERSION = 1
 ENDPOINT_TYPES = ("a2a", "openai-chat")
 EndpointType = Literal["a2a", "openai-chat"]
+DIALECT_CHOICES = ("", "1.0", "0.3")  # "": from the card, or detected for a bare JSON-RPC URL
+MAX_RETRIES = 10
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -42,6 +44,9 @@ class AgentConfig:
     endpoint_type: EndpointType = "a2a"
     prices: tuple[PriceSheet, ...] = (PriceSheet(),)  # ascending effective_from
     auth_env: str = ""  # env var holding the credential, never the secret
+    dialect: str = ""  # A2A dialect to force ("1.0" / "0.3"); "" = from the card or detected
+    stream: bool = True  # stream when the agent can (the card says so; always for openai-chat)
+    retries: int = 0  # extra tries on connect errors and HTTP 502 / 503 / 504
     charge_query_on_failure: bool = False
     charge_input_on_failure: bool = False
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -66,6 +71,9 @@ class AgentConfig:
             "model": self.model,
             "endpoint_type": self.endpoint_type,
             "auth_env": self.auth_env,
+            "dialect": self.dialect,
+            "stream": self.stream,
+            "retries": self.retries,
             "charge_query_on_failure": self.charge_query_on_failure,
             "charge_input_on_failure": self.charge_input_on_failure,
             "created_at": _iso(self.created_at),
@@ -84,6 +92,7 @@ class AgentConfig:
             raise ConfigError(f"{where}: an agent must be a JSON object")
         known = {
             "name", "display_name", "url", "model", "endpoint_type", "auth_env",
+            "dialect", "stream", "retries",
             "charge_query_on_failure", "charge_input_on_failure", "created_at", "prices",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
@@ -123,6 +132,9 @@ class AgentConfig:
             model=str(data.get("model") or ""),
             endpoint_type=data.get("endpoint_type") or "a2a",
             auth_env=str(data.get("auth_env") or ""),
+            dialect=str(data.get("dialect") or ""),
+            stream=data.get("stream", True),
+            retries=data.get("retries", 0),
             charge_query_on_failure=bool(data.get("charge_query_on_failure", False)),
             charge_input_on_failure=bool(data.get("charge_input_on_failure", False)),
             created_at=_parse_time(data.get("created_at"), where),
@@ -169,7 +181,33 @@ def _field_problems(cfg: AgentConfig) -> dict[str, str]:
         problems["endpoint_type"] = f"must be one of {', '.join(ENDPOINT_TYPES)}"
     if cfg.auth_env and not _ENV_RE.match(cfg.auth_env):
         problems["auth_env"] = "must be an environment variable name such as MY_AGENT_KEY"
+    if cfg.dialect not in DIALECT_CHOICES:
+        problems["dialect"] = "must be '1.0', '0.3' or empty (from the card)"
+    if not isinstance(cfg.stream, bool):
+        problems["stream"] = "must be true or false"
+    if (
+        isinstance(cfg.retries, bool)
+        or not isinstance(cfg.retries, int)
+        or not 0 <= cfg.retries <= MAX_RETRIES
+    ):
+        problems["retries"] = f"must be a whole number from 0 to {MAX_RETRIES}"
     return problems
+
+
+def _flag(value: Any) -> Any:
+    """Form input for a yes/no field: bools as they are, "true"/"false" strings parsed."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """Form input for a count: "3" -> 3; anything else is left for validation to refuse."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if value in (None, ""):
+        return 0
+    return value
 
 
 def validate_agent_input(
@@ -199,6 +237,9 @@ def validate_agent_input(
         model=str(values.get("model") or "").strip(),
         endpoint_type=values.get("endpoint_type") or "a2a",
         auth_env=str(values.get("auth_env") or "").strip(),
+        dialect=str(values.get("dialect") or "").strip(),
+        stream=_flag(values.get("stream", True)),
+        retries=_whole(values.get("retries", 0)),
         charge_query_on_failure=bool(values.get("charge_query_on_failure", False)),
         charge_input_on_failure=bool(values.get("charge_input_on_failure", False)),
         prices=(PriceSheet(**prices) if not problems else PriceSheet(),),
