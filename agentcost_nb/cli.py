@@ -93,13 +93,40 @@ def _send(args: argparse.Namespace) -> int:
     from .tracker import Tracker
 
     api_key = os.environ.get(args.api_key_env, "") if args.api_key_env else ""
+    agent_key = os.environ.get(args.auth_env, "") if args.auth_env else None
     tracker = Tracker(args.home, timeout=args.timeout)
     caller = Caller(api_key=api_key, team=args.team, project=args.project, tags=tuple(args.tag))
-    result = tracker.call_sync(args.agent, args.text, caller=caller, timeout=args.timeout)
-    if result.ok or result.reply.status == "input_required":
-        print(result.reply.text)
-    else:
-        print(f"error: {result.reply.status}: {result.reply.error}", file=sys.stderr)
+    streamed: list[str] = []
+
+    def show(delta: str) -> None:  # the answer as it arrives
+        streamed.append(delta)
+        print(delta, end="", flush=True)
+
+    result = tracker.call_sync(
+        args.agent,
+        args.text,
+        caller=caller,
+        timeout=args.timeout,
+        stream=args.stream,
+        retries=args.retries,
+        context_id=args.context_id,
+        task_id=args.task_id,
+        agent_key=agent_key,
+        on_text=show,
+    )
+    reply = result.reply
+    if streamed:
+        print()  # end the streamed line
+    if (result.ok or reply.status == "input_required") and "".join(streamed) != reply.text:
+        print(reply.text)
+    if not result.ok and reply.status != "input_required":
+        print(f"error: {reply.status}: {reply.error}", file=sys.stderr)
+    if reply.status == "input_required":
+        print(
+            f"the agent asks a question: answer with --context-id {reply.context_id} "
+            f"--task-id {reply.task_id}",
+            file=sys.stderr,
+        )
     print(f"[{result.event.status}] {result.summary()}", file=sys.stderr)
     if result.log_error:
         print(f"warning: {result.log_error}", file=sys.stderr)
@@ -233,6 +260,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--team", default="")
     s.add_argument("--project", default="")
     s.add_argument("--tag", action="append", default=[])
+    s.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stream the answer as it arrives (default: the agent's setting)",
+    )
+    s.add_argument(
+        "--retries", type=int, default=None, metavar="N",
+        help="extra tries on connect errors and HTTP 502/503/504 (default: the agent's)",
+    )  # fmt: skip
+    s.add_argument(
+        "--auth-env", default="", metavar="VAR",
+        help="env var with the key the agent asks for (default: the agent's auth_env)",
+    )  # fmt: skip
+    s.add_argument("--context-id", default=None, help="continue this conversation")
+    s.add_argument("--task-id", default=None, help="answer this task's question")
     s.add_argument("text")
     s.set_defaults(func=_send)
 
