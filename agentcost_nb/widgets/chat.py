@@ -1,8 +1,14 @@
 """The playground: pick an agent by display name, send a message, see the reply and its cost.
 
 The call runs as an asyncio task on the kernel's loop, so the kernel stays free
-while the agent answers; Send is disabled while a call is in flight.
-``await chat.send("hi")`` is what the Send button does.
+while the agent answers; Send is disabled and Cancel enabled while a call is in
+flight.  A streamed answer shows as it arrives.  When the agent asks a question
+(input-required) the next message answers it on the same task.  Every button
+is also a method: ``await chat.send("hi")``, ``chat.cancel()``, ``chat.clear()``.
+
+The agent key (a credential the agent's card asks for) is taken out of its
+password field as soon as it is entered and held only in memory, so it is in
+no widget state a notebook could save.
 """
 
 from __future__ import annotations
@@ -15,12 +21,17 @@ from typing import Any
 import ipywidgets as W
 
 from ..billing import Caller
+from ..client._auth import Secret
+from ..client._cancel import CancelToken
 from ..errors import AgentCostError
 from ..pricing import format_usd
 from ..tracker import CallResult, Tracker
 from ._util import error_html, esc, schedule
 
 __all__ = ["ChatWidget"]
+
+_KEY_PLACEHOLDER = "if the agent asks for one; never stored"
+_KEY_SET = "key set (held in memory) — type to replace"
 
 
 class ChatWidget(W.VBox):
@@ -37,33 +48,47 @@ class ChatWidget(W.VBox):
         self.results: list[CallResult] = []
         self.pending: Any = None  # the in-flight asyncio task (or worker thread)
         self.context_id: str | None = None
+        self.task_id: str | None = None  # set while the agent waits for our answer
+        self.history: list[dict[str, str]] = []  # turns, for endpoints that keep none
+        self._token: CancelToken | None = None
+        self._agent_key: Secret | None = None
+        self._live: W.HTML | None = None
+        self._live_text = ""
         self.agent = W.Dropdown(description="Agent", layout=W.Layout(width="360px"))
         self.api_key = W.Password(description="API key", placeholder="optional, never stored")
+        self.agent_key = W.Password(
+            description="Agent key", placeholder=_KEY_PLACEHOLDER, continuous_update=False
+        )
         self.team = W.Text(description="Team", placeholder="optional")
         self.project = W.Text(description="Project", placeholder="optional")
         self.tags = W.Text(description="Tags", placeholder="comma-separated, optional")
         self.message = W.Textarea(placeholder="Type a message…", layout=W.Layout(width="100%"))
         self.send_button = W.Button(description="Send", button_style="primary", icon="paper-plane")
+        self.cancel_button = W.Button(description="Cancel", icon="stop", disabled=True)
         self.clear_button = W.Button(description="Clear", icon="eraser")
         self.transcript = W.VBox(layout=W.Layout(border="1px solid #ddd", padding="6px"))
         self.status = W.HTML()
         self.total = W.HTML()
         self.send_button.on_click(lambda _b: self.click_send())
+        self.cancel_button.on_click(lambda _b: self.cancel())
         self.clear_button.on_click(lambda _b: self.clear())
         self.agent.observe(lambda _c: self._new_thread(), "value")
+        self.agent_key.observe(self._take_key, "value")
         self.refresh_agents()
         super().__init__(
             [
                 W.HTML("<h3>Playground</h3>"),
-                W.HBox([self.agent]),
+                W.HBox([self.agent, self.agent_key]),
                 W.HBox([self.api_key, self.team, self.project, self.tags]),
                 self.transcript,
                 self.message,
-                W.HBox([self.send_button, self.clear_button, self.status]),
+                W.HBox([self.send_button, self.cancel_button, self.clear_button, self.status]),
                 self.total,
             ]
         )
         self._show_total()
+
+    # ---------------------------------------------------------------- agents
 
     def refresh_agents(self) -> None:
         """Re-read the registry (e.g. after the form saved an agent)."""
@@ -83,6 +108,23 @@ class ChatWidget(W.VBox):
                 return
         raise AgentCostError(f"no agent {name_or_display_name!r} in the playground")
 
+    # ------------------------------------------------------------- agent key
+
+    def set_agent_key(self, key: str) -> None:
+        """Use ``key`` as the credential for the agent (held in memory, never in a widget)."""
+        self._agent_key = Secret(key) or None
+        self.agent_key.placeholder = _KEY_SET if self._agent_key else _KEY_PLACEHOLDER
+
+    def forget_agent_key(self) -> None:
+        self.set_agent_key("")
+
+    def _take_key(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.set_agent_key(change["new"])
+            self.agent_key.value = ""  # out of the synced state at once
+
+    # -------------------------------------------------------------- actions
+
     def click_send(self) -> Any:
         """What the Send button does: schedule the call and return the task."""
         text = self.message.value
@@ -92,12 +134,22 @@ class ChatWidget(W.VBox):
         self.pending = schedule(self.send(text))
         return self.pending
 
+    def cancel(self) -> bool:
+        """What the Cancel button does: stop the call in flight; False if there is none."""
+        if self._token is None:
+            return False
+        self._token.cancel()
+        self.status.value = "canceling…"
+        return True
+
     async def send(self, text: str) -> CallResult | None:
         """Send ``text`` to the selected agent; returns the result (also shown in the widget)."""
         if not self.agent.value:
             self.status.value = error_html("register an agent first")
             return None
         self.send_button.disabled = True
+        self.cancel_button.disabled = False
+        self._token = token = CancelToken()
         self.status.value = "waiting for the agent…"
         self._append("you", esc(text))
         self.message.value = ""
@@ -107,13 +159,20 @@ class ChatWidget(W.VBox):
             project=self.project.value.strip(),
             tags=tuple(t.strip() for t in self.tags.value.split(",") if t.strip()),
         )
+        self._live, self._live_text = None, ""
         try:
             result = await self.tracker.call(
                 self.agent.value,
                 text,
                 caller=caller,
                 context_id=self.context_id,
+                task_id=self.task_id,
                 timeout=self.timeout,
+                on_text=self._on_text,
+                on_status=self._on_status,
+                cancel=token,
+                agent_key=self._agent_key,
+                history=tuple(self.history),
             )
         except asyncio.CancelledError:
             self.status.value = error_html("canceled")
@@ -122,8 +181,11 @@ class ChatWidget(W.VBox):
             self.status.value = error_html(str(exc))
             return None
         finally:
+            self._token = None
             self.send_button.disabled = False
-        self._show(result)
+            self.cancel_button.disabled = True
+            self._drop_live()
+        self._show(result, text)
         if self.on_result:
             try:
                 self.on_result(result)
@@ -137,21 +199,58 @@ class ChatWidget(W.VBox):
         self._new_thread()
         self._show_total()
 
+    # ------------------------------------------------------------ rendering
+
     def _new_thread(self) -> None:
         self.context_id = None
+        self.task_id = None
+        self.history = []
 
-    def _show(self, result: CallResult) -> None:
+    def _on_text(self, delta: str) -> None:
+        """A piece of the answer arrived: show it at once."""
+        self._live_text += delta
+        body = esc(self._live_text).replace("\n", "<br>")
+        html = f'<div class="acnb-live"><b>…</b>: {body}</div>'
+        if self._live is None:
+            self._live = W.HTML(html)
+            self.transcript.children = (*self.transcript.children, self._live)
+        else:
+            self._live.value = html
+
+    def _on_status(self, line: str) -> None:
+        if line:
+            self.status.value = f"agent: {esc(line)}"
+
+    def _drop_live(self) -> None:
+        if self._live is not None:
+            self.transcript.children = tuple(
+                c for c in self.transcript.children if c is not self._live
+            )
+            self._live = None
+
+    def _show(self, result: CallResult, text: str) -> None:
         self.results.append(result)
         reply, event = result.reply, result.event
         if reply.context_id:
             self.context_id = reply.context_id
+        # An agent waiting for our answer gets it on the same task; otherwise a new one.
+        self.task_id = reply.task_id if reply.status == "input_required" else None
         who = esc(result.agent.display_name)
-        if event.status == "success":
+        if reply.status == "input_required":
+            question = esc(reply.text or "the agent needs more input").replace("\n", "<br>")
+            self._append(who, f'<i class="acnb-question">{question}</i>', cost=result.summary())
+            self.status.value = "the agent asks a question: your next message answers it"
+        elif event.status == "success":
             self._append(who, esc(reply.text).replace("\n", "<br>"), cost=result.summary())
+            self.history += [
+                {"role": "user", "content": text},
+                {"role": "assistant", "content": reply.text},
+            ]
             self.status.value = ""
         else:
             reason = f"{event.status}: {reply.error or 'no reason given'}"
-            self._append(who, error_html(reason), cost=result.summary())
+            partial = esc(reply.text).replace("\n", "<br>") + "<br>" if reply.text else ""
+            self._append(who, partial + error_html(reason), cost=result.summary())
             self.status.value = error_html(f"the call failed ({event.status}); it was recorded")
         if result.warnings:
             self.status.value = error_html("; ".join(result.warnings))
