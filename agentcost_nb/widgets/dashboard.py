@@ -1,26 +1,50 @@
-"""Agent Usage dashboard: filters, KPI cards, charts and the logs table.
+"""Agent Usage dashboard: filters, KPI cards, five charts, the logs table and exports.
 
 Thin: numbers come from :mod:`agentcost_nb.analytics`, charts from
-:mod:`agentcost_nb.charts`; this widget only lays them out and wires filters.
-Charts are ``alt.JupyterChart`` widgets in offline mode, so they draw in Voila
-and JupyterLab without internet, and clicking an agent's bar filters the rest.
+:mod:`agentcost_nb.charts`, files from :mod:`agentcost_nb.report`; this widget
+lays them out and wires them together.  Charts are ``alt.JupyterChart`` widgets
+in offline mode, so they draw in Voila and JupyterLab without internet.
+
+Clicking an agent's bar in *Spend per agent* (or an entry of the *Daily spend*
+legend) picks that agent: the KPI cards, the other charts and the logs table
+narrow to it, the two charts you pick from keep showing every agent with the
+pick highlighted, and a "Filtered to … — clear" bar says so.  Every action is
+also a method: :meth:`Dashboard.set_range`, :meth:`~Dashboard.select`,
+:meth:`~Dashboard.pick_agents`, :meth:`~Dashboard.next_page`,
+:meth:`~Dashboard.export`, :meth:`~Dashboard.save_charts`, ...
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-import pandas as pd
 
+from .. import analytics, charts, report
 from ..eventlog import EventLog
-from ..pricing import format_usd
 from ._util import error_html, esc
+from .filters import FilterBar
+from .kpis import kpi_cards_html
+from .logs_table import LogsTable
 
-__all__ = ["Dashboard"]
+__all__ = ["CHARTS", "DOWNLOAD_LIMIT", "Dashboard", "export_html"]
 
-_PRESETS = [("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", 0)]
+# name -> title; the order they are laid out in.
+CHARTS: dict[str, str] = {
+    "daily_spend": "Daily spend",
+    "spend_per_agent": "Spend per agent",
+    "model_usage": "Model usage",
+    "activity": "Activity per agent",
+    "tokens_per_day": "Tokens per day",
+}
+# Exports up to this size are also offered as a download link (a data: URL in the
+# page); larger ones only as the file in the data home's exports/ folder.
+DOWNLOAD_LIMIT = 8_000_000
 _OFFLINE_READY = False
 
 
@@ -34,147 +58,303 @@ def _jupyter_chart(chart: Any) -> Any:
     return alt.JupyterChart(chart)
 
 
+def _size(n: int) -> str:
+    if n < 1000:
+        return f"{n:,} bytes"
+    if n < 1_000_000:
+        return f"{n / 1000:,.1f} KB"
+    return f"{n / 1_000_000:,.1f} MB"
+
+
+def export_html(done: report.Export, *, limit: int = DOWNLOAD_LIMIT) -> str:
+    """Where the export was written and, when small enough, a link that downloads it."""
+    size = done.size
+    where = (
+        f'<span class="acnb-export-path">Wrote {done.rows:,} event(s) as '
+        f"{done.format.upper()} to <code>{esc(done.path)}</code> ({esc(_size(size))}).</span>"
+    )
+    if size > limit:
+        return f"{where} <i>Too large to offer as a download here; open it from that folder.</i>"
+    data = base64.b64encode(done.path.read_bytes()).decode("ascii")
+    link = (
+        f'<a class="acnb-download" download="{esc(done.path.name)}" '
+        f'href="data:{done.media_type};base64,{data}">Download {esc(done.path.name)}</a>'
+    )
+    return f"{where} {link}"
+
+
 class Dashboard(W.VBox):
-    def __init__(self, log: EventLog, *, tz: str | None = None, page_size: int = 20) -> None:
+    """The Agent Usage dashboard over one event log.
+
+    ``tz`` is the reporting time zone (default the machine's), ``days`` the
+    initial range preset (7, 30, 90 or 0 for all time), ``today`` pins "today"
+    (for tests), ``export_dir`` where exports go (default ``<home>/exports``).
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        tz: str | None = None,
+        page_size: int = 25,
+        days: int = 30,
+        today: date | None = None,
+        export_dir: str | Path | None = None,
+        download_limit: int = DOWNLOAD_LIMIT,
+    ) -> None:
         self.event_log = log
         self.tz = tz
-        self.page_size = page_size
-        self.picked_agents: tuple[str, ...] = ()  # set by clicking a bar
-        self.range = W.Dropdown(options=_PRESETS, value=30, description="Range")
-        self.agents = W.SelectMultiple(description="Agents", rows=4)
+        self.export_dir = Path(export_dir) if export_dir else log.path.parent / "exports"
+        self.download_limit = download_limit
+        self.picked_agents: tuple[str, ...] = ()  # set by clicking a bar or a legend entry
+        self.last_export: report.Export | None = None
+        self.charts: dict[str, charts.ChartLike] = {}  # the Altair charts on show
+        self.chart_widgets: dict[str, Any] = {}  # their JupyterChart widgets
+        self._specs: dict[str, dict[str, Any]] = {}
+        self._legend: dict[str, tuple[str, ...]] = {}
+
+        self.filter_bar = FilterBar(tz=tz, days=days, today=today, on_change=self._on_filters)
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
-        self.kpis = W.HTML()
-        self.message = W.HTML()
-        self.logs = W.HTML()
-        self.range.observe(lambda _c: self.refresh(), "value")
-        self.agents.observe(lambda _c: self.refresh(), "value")
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.spend_chart: Any = None
-        self.daily_chart: Any = None
-        self.charts_box = W.VBox()
+        self.message = W.HTML().add_class("acnb-dashboard-message")
+        self.pick_label = W.HTML().add_class("acnb-pick")
+        self.clear_pick_button = W.Button(
+            description="clear", icon="times", layout=W.Layout(width="auto")
+        ).add_class("acnb-clear-pick")
+        self.clear_pick_button.on_click(lambda _b: self._guard(self.clear_pick))
+        self.pick_bar = W.HBox(
+            [self.pick_label, self.clear_pick_button], layout=W.Layout(display="none")
+        )
+        self.kpis = W.HTML().add_class("acnb-kpi-box")
+        self.csv_button = W.Button(description="Export CSV", icon="download").add_class(
+            "acnb-export-csv"
+        )
+        self.parquet_button = W.Button(description="Export Parquet", icon="download").add_class(
+            "acnb-export-parquet"
+        )
+        self.save_button = W.Button(description="Save charts", icon="image").add_class(
+            "acnb-save-charts"
+        )
+        self.csv_button.on_click(lambda _b: self._export_clicked("csv"))
+        self.parquet_button.on_click(lambda _b: self._export_clicked("parquet"))
+        self.save_button.on_click(lambda _b: self._save_clicked())
+        self.export_status = W.HTML().add_class("acnb-export-status")
+        self.chart_slots = {name: W.Box().add_class(f"acnb-chart-{name}") for name in CHARTS}
+        wrap = W.Layout(flex_flow="row wrap", align_items="flex-start")
+        self.logs = LogsTable(log, page_size=page_size)
         super().__init__(
             [
-                W.HBox([self.range, self.agents, self.refresh_button]),
+                W.HBox([self.filter_bar, self.refresh_button]),
+                self.pick_bar,
                 self.message,
                 self.kpis,
-                self.charts_box,
-                W.HTML("<h4>Recent calls</h4>"),
+                W.HBox([self.csv_button, self.parquet_button, self.save_button]),
+                self.export_status,
+                W.HBox(
+                    [self.chart_slots["daily_spend"], self.chart_slots["spend_per_agent"]],
+                    layout=wrap,
+                ),
+                W.HBox(
+                    [self.chart_slots["model_usage"], self.chart_slots["activity"]], layout=wrap
+                ),
+                self.chart_slots["tokens_per_day"],
                 self.logs,
             ]
         )
+        self.add_class("acnb-dashboard")
         self.refresh()
 
-    def filters(self) -> Any:
-        from ..analytics import Filters
+    # ------------------------------------------------------------------ filters
 
-        days = self.range.value
-        start = date.today() - timedelta(days=days - 1) if days else None
-        agents = tuple(self.agents.value) or self.picked_agents
-        return Filters(start=start, agents=agents, tz=self.tz)
+    def base_filters(self) -> analytics.Filters:
+        """The filter bar's choices (what the two pick-charts show)."""
+        return self.filter_bar.filters()
 
-    def refresh(self) -> None:
-        """Re-read the log and redraw everything (called after each chat call)."""
-        from .. import analytics, charts
+    def filters(self) -> analytics.Filters:
+        """What the cards, the other charts, the logs and the exports show: bar + pick."""
+        if self.picked_agents:
+            return self.filter_bar.filters(agents=self.picked_agents)
+        return self.filter_bar.filters()
 
+    # ------------------------------------------------------------------ refresh
+
+    def refresh(self, *, keep_page: bool = True) -> None:
+        """Re-read the log and redraw everything (called after each chat call).
+
+        Errors are shown in the dashboard, never raised: a callback's exception
+        would otherwise be lost.
+        """
         try:
-            everything = analytics.spend_per_agent(self.event_log, analytics.Filters(tz=self.tz))
-            self._set_agent_options(everything)
-            f = self.filters()
-            totals = analytics.totals(self.event_log, f)
-            per_agent = analytics.spend_per_agent(self.event_log, f)
-            daily = analytics.daily_spend(self.event_log, f)
-            recent = analytics.recent_events(self.event_log, f, limit=self.page_size)
-        except Exception as exc:  # show, never swallow: callbacks lose exceptions
-            self.message.value = error_html(f"cannot read the event log: {exc}")
+            self._refresh(keep_page=keep_page)
+        except Exception as exc:
+            self.message.value = error_html(f"cannot show the dashboard: {exc}")
             return
         self.message.value = ""
-        self.kpis.value = _kpi_html(totals)
-        self._draw(charts.spend_per_agent_chart(per_agent), charts.daily_spend_chart(daily))
-        self.logs.value = _logs_html(recent)
 
-    def _set_agent_options(self, per_agent: Any) -> None:
-        options = [
-            (str(r.display_name or r.agent_name), str(r.agent_name)) for r in per_agent.itertuples()
-        ]
-        if list(self.agents.options) != options:
-            keep = tuple(v for v in self.agents.value if v in {o[1] for o in options})
-            with self.agents.hold_trait_notifications():
-                self.agents.options = options
-                self.agents.value = keep
+    def _refresh(self, *, keep_page: bool) -> None:
+        log = self.event_log
+        base = self.base_filters()
+        dated = replace(base, agents=(), api_keys=(), teams=(), projects=())
+        self.filter_bar.set_choices(analytics.filter_choices(log, dated))
+        per_agent = analytics.spend_per_agent(log, base)
+        daily = analytics.daily_spend(log, base)
+        present = {str(a) for a in per_agent["agent_name"]}
+        self.picked_agents = tuple(a for a in self.picked_agents if a in present)
+        f = self.filters()
+        kpis = analytics.kpis(log, f, today=self.filter_bar.today())
+        self._legend = charts.daily_legend(daily)
+        self._draw(
+            {
+                "daily_spend": charts.daily_spend_chart(daily, picked=self.picked_agents),
+                "spend_per_agent": charts.spend_per_agent_chart(
+                    per_agent, picked=self.picked_agents
+                ),
+                "model_usage": charts.model_usage_chart(analytics.model_usage(log, f)),
+                "activity": charts.activity_chart(analytics.activity(log, f)),
+                "tokens_per_day": charts.tokens_chart(analytics.tokens_over_time(log, f)),
+            }
+        )
+        self.kpis.value = kpi_cards_html(kpis)
+        self.logs.show(f, keep_page=keep_page)
+        self._show_pick(per_agent)
 
-    def _draw(self, spend_chart: Any, daily_chart: Any) -> None:
-        if self.spend_chart is None:
-            self.spend_chart = _jupyter_chart(spend_chart)
-            self.daily_chart = _jupyter_chart(daily_chart)
-            self.charts_box.children = (self.spend_chart, self.daily_chart)
-        else:
-            self.spend_chart.chart = spend_chart
-            self.daily_chart.chart = daily_chart
-        # JupyterChart makes a new ``selections`` object for every chart it is given,
-        # so observe again after each redraw; a "no data" chart has no pick to observe.
-        if "agent_pick" in self.spend_chart.selections.trait_names():
-            self.spend_chart.selections.observe(self._on_pick, ["agent_pick"])
+    def _draw(self, made: dict[str, charts.ChartLike]) -> None:
+        for name, chart in made.items():
+            spec = chart.to_dict(validate=False)  # JupyterChart validates what it draws
+            self.charts[name] = chart
+            widget = self.chart_widgets.get(name)
+            if widget is None:
+                widget = self.chart_widgets[name] = _jupyter_chart(chart)
+                self.chart_slots[name].children = (widget,)
+            elif spec != self._specs.get(name):
+                widget.chart = chart  # unchanged charts are left alone: no flicker
+            else:
+                continue
+            self._specs[name] = spec
+            # JupyterChart makes a new ``selections`` object for every chart it is
+            # given, so observe again after each redraw; "no data" charts have none.
+            for pick, react in (
+                (charts.AGENT_PICK, self._on_agent_pick),
+                (charts.LEGEND_PICK, self._on_legend_pick),
+            ):
+                if pick in widget.selections.trait_names():
+                    widget.selections.observe(react, [pick])
 
-    def _on_pick(self, change: Any) -> None:
+    def _show_pick(self, per_agent: Any) -> None:
+        if not self.picked_agents:
+            self.pick_bar.layout.display = "none"
+            self.pick_label.value = ""
+            return
+        names = charts.agent_labels(per_agent) if len(per_agent) else {}
+        shown = ", ".join(f"<b>{esc(names.get(a, a))}</b>" for a in self.picked_agents)
+        self.pick_label.value = f'<span class="acnb-pick-text">Filtered to {shown} —</span>'
+        self.pick_bar.layout.display = "flex"
+
+    # ------------------------------------------------------------- chart picks
+
+    def _on_agent_pick(self, change: Any) -> None:
         value = getattr(change["new"], "value", None) or []
-        picked = tuple(str(v["agent_name"]) for v in value if "agent_name" in v)
-        if picked != self.picked_agents:
+        picked = tuple(dict.fromkeys(str(v["agent_name"]) for v in value if "agent_name" in v))
+        self._guard(lambda: self._set_pick(picked))
+
+    def _on_legend_pick(self, change: Any) -> None:
+        value = getattr(change["new"], "value", None) or []
+        labels = [str(v["label"]) for v in value if "label" in v]
+        picked = tuple(dict.fromkeys(a for label in labels for a in self._legend.get(label, ())))
+        self._guard(lambda: self._set_pick(picked))
+
+    def _set_pick(self, picked: tuple[str, ...]) -> None:
+        if set(picked) != set(self.picked_agents):
             self.picked_agents = picked
-            self.refresh()
+            self.refresh(keep_page=False)
+
+    # ------------------------------------------------------- actions from code
 
     def pick_agents(self, *names: str) -> None:
-        """What clicking a bar does, callable from code."""
-        self.picked_agents = tuple(names)
-        self.refresh()
+        """What clicking agents' bars does: narrow everything else to them."""
+        self.picked_agents = tuple(dict.fromkeys(names))
+        self.refresh(keep_page=False)
 
+    def clear_pick(self) -> None:
+        """The "clear" of the "Filtered to …" bar."""
+        self.pick_agents()
 
-def _kpi_html(t: Any) -> str:
-    def card(label: str, value: str) -> str:
-        return (
-            '<div class="acnb-kpi" style="display:inline-block;margin:4px 12px 4px 0;'
-            'padding:6px 10px;border:1px solid #ddd;border-radius:6px">'
-            f'<div style="color:#666;font-size:85%">{label}</div><b>{esc(value)}</b></div>'
-        )
+    def set_range(
+        self, start: date | None = None, end: date | None = None, *, days: int | None = None
+    ) -> None:
+        """``set_range(days=7)`` (7, 30, 90; 0 = all time) or ``set_range(start, end)``."""
+        self.filter_bar.set_range(start, end, days=days)
 
-    rate = "—" if not t.requests else f"{t.success_rate:.0%}"
-    return "".join(
-        [
-            card("Total spend", format_usd(t.spend)),
-            card("Requests", f"{t.requests:,}"),
-            card("Successful", f"{t.successful:,}"),
-            card("Failed", f"{t.failed:,}"),
-            card("Tokens", f"{t.total_tokens:,}"),
-            card("Success rate", rate),
+    def select(
+        self,
+        *,
+        agents: Sequence[str] | None = None,
+        api_keys: Sequence[str] | None = None,
+        teams: Sequence[str] | None = None,
+        projects: Sequence[str] | None = None,
+    ) -> None:
+        """Set the multi-selects (``api_keys`` are key hashes); ``()`` means all."""
+        self.filter_bar.select(agents=agents, api_keys=api_keys, teams=teams, projects=projects)
+
+    def next_page(self) -> None:
+        self.logs.next_page()
+
+    def prev_page(self) -> None:
+        self.logs.prev_page()
+
+    def go_to_page(self, number: int) -> None:
+        self.logs.go_to_page(number)
+
+    def export(self, fmt: str = "csv") -> Path:
+        """Write the current selection's events (CSV or Parquet) to ``export_dir``.
+
+        The status line says where; a download link is offered when the file is
+        at most ``download_limit`` bytes.  Returns the file's path.
+        """
+        done = report.export_events(self.event_log, self.filters(), fmt, self.export_dir)
+        self.last_export = done
+        self.export_status.value = export_html(done, limit=self.download_limit)
+        return done.path
+
+    def save_charts(
+        self, folder: str | Path | None = None, *, formats: Sequence[str] = ("png", "svg")
+    ) -> list[Path]:
+        """Every chart on show as PNG and SVG (vl-convert), by default in ``exports/``."""
+        if folder is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            folder = self.export_dir / f"charts_{stamp}"
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        files = [
+            charts.save_chart(chart, out / f"{name}.{kind}")
+            for name, chart in self.charts.items()
+            for kind in formats
         ]
-    )
+        self.export_status.value = (
+            f'<span class="acnb-export-path">Saved {len(files)} chart file(s) to '
+            f"<code>{esc(out)}</code>.</span>"
+        )
+        return files
 
+    # -------------------------------------------------------------- callbacks
 
-def _logs_html(recent: Any) -> str:
-    frame = getattr(recent, "frame", recent)
-    if len(frame) == 0:
-        return "<i>no data for this selection</i>"
-    cols = {"time": "Time", "display_name": "Agent", "model": "Model", "status": "Status",
-            "input_tokens": "In", "output_tokens": "Out", "latency_ms": "Latency (ms)",
-            "api_key": "Key", "team": "Team", "cost_usd": "Cost"}  # fmt: skip
-    head = "".join(f"<th>{label}</th>" for label in cols.values())
-    rows = []
-    for r in frame.to_dict("records"):
-        cells = []
-        for c in cols:
-            v = r.get(c)
-            missing = v is None or (not isinstance(v, str) and pd.isna(v))
-            if c == "cost_usd":
-                text = format_usd(None if missing else v)
-            elif missing:
-                text = ""
-            elif c == "time":
-                text = v.strftime("%Y-%m-%d %H:%M:%S")
-            elif c == "latency_ms":
-                text = f"{v:,.0f}"
-            else:
-                text = str(v)
-            cells.append(f"<td>{esc(text)}</td>")
-        rows.append(f'<tr data-agent="{esc(r.get("agent_name"))}">' + "".join(cells) + "</tr>")
-    total = getattr(recent, "total", len(frame))
-    caption = f"<caption>{len(frame)} most recent of {total:,} calls</caption>"
-    return f'<table class="acnb-logs">{caption}<tr>{head}</tr>{"".join(rows)}</table>'
+    def _on_filters(self) -> None:
+        self.refresh(keep_page=False)
+
+    def _guard(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            self.message.value = error_html(str(exc))
+
+    def _export_clicked(self, fmt: str) -> None:
+        try:
+            self.export(fmt)
+        except Exception as exc:
+            self.export_status.value = error_html(f"export failed: {exc}")
+
+    def _save_clicked(self) -> None:
+        try:
+            self.save_charts()
+        except Exception as exc:
+            self.export_status.value = error_html(f"saving the charts failed: {exc}")
