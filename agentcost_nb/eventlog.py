@@ -2,31 +2,195 @@
 
 Layout::
 
-    <events>/date=2026-12-03/part-<uuid>.parquet
+    <events>/date=2026-12-03/part-<batch hash>.parquet
 
-Each append writes a new uniquely named file under a dot-name (which pyarrow,
-pandas, DuckDB and Spark skip) and renames it into place, so readers never see
-half a file and several kernels can append at once without a lock.
+How the log stays trustworthy (README "Event log: safety"):
+
+* **Atomic, durable writes.** A batch is written under a dot-name (which
+  pyarrow, pandas, DuckDB and Spark skip), fsynced, renamed into place and the
+  folder fsynced: once ``append`` returns, the events survive a crash, and a
+  writer killed half-way leaves at most a stray ``.part-….tmp`` file.
+* **Idempotent batches.** A file is named after a hash of its event ids, so
+  retrying a batch replaces its file instead of adding a copy.
+* **One event, counted once.** :meth:`EventLog.read` drops repeated
+  ``event_id`` s (a retry in a different batch, a compaction cut short). Only
+  days with more than one file can hold a repeat, and the check is cached per
+  set of files, so a compacted log pays nothing.
+* **Robust reads.** A zero-length, truncated or otherwise unreadable
+  ``part-*.parquet`` (a filesystem without atomic rename, a copy gone wrong) is
+  skipped with a :class:`LogWarning` naming it, listed in ``EventLog.skipped``;
+  the other files still read.
+* **Compaction** (:meth:`EventLog.compact`, see ``agentcost_nb.compaction``)
+  merges a day's files into one. Readers hold a shared lock while they list and
+  open files, and the compactor swaps files in and out under the exclusive lock,
+  so a reader sees either the old files or the merged one, never both or neither.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
+import logging
 import os
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date as date_type
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .errors import LogError
 from .events import EVENT_SCHEMA, Event, events_to_table
 
-__all__ = ["PARTITION_SCHEMA", "EventLog"]
+if TYPE_CHECKING:
+    from .compaction import CompactionResult
+    from .writer import BufferedWriter
+
+__all__ = ["PARTITION_SCHEMA", "EventLog", "LogWarning", "dedupe"]
 
 PARTITION_SCHEMA = pa.schema([pa.field("date", pa.string())])
+_SCHEMA = pa.unify_schemas([EVENT_SCHEMA, PARTITION_SCHEMA])
+_PARTITIONING = ds.partitioning(PARTITION_SCHEMA, flavor="hive")
+READ_LOCK = ".swap.lock"  # shared by readers, exclusive while compaction swaps files
+SWAP_GATE = ".swap.gate"
+_ATTEMPTS = 4
+
+logger = logging.getLogger("agentcost_nb.eventlog")
+
+
+class LogWarning(UserWarning):
+    """Something in the event log was skipped or kept back; the message says what."""
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One ``part-*.parquet`` file of the log and what identifies its current version."""
+
+    path: Path
+    date: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @property
+    def signature(self) -> tuple[str, int, int, int]:
+        return (self.path.name, self.size, self.mtime_ns, self.inode)
+
+
+def is_part_file(name: str) -> bool:
+    return name.startswith("part-") and name.endswith(".parquet")
+
+
+def dedupe(table: pa.Table, key: str = "event_id") -> pa.Table:
+    """``table`` without repeated ``key`` values, keeping each first row, in order."""
+    n = table.num_rows
+    if n < 2 or pc.count_distinct(table[key]).as_py() == n:
+        return table
+    firsts = (
+        pa.table({"k": table[key], "i": pa.array(np.arange(n, dtype=np.int64))})
+        .group_by("k", use_threads=False)
+        .aggregate([("i", "min")])["i_min"]
+    )
+    return table.take(np.sort(firsts.to_numpy()))
+
+
+def batch_name(ids: pa.Array | pa.ChunkedArray) -> str:
+    """``part-<hash>.parquet`` from a set of event ids (order does not matter)."""
+    arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    arr = arr.cast(pa.string()).take(pc.array_sort_indices(arr))
+    digest = hashlib.sha256()
+    digest.update(pc.binary_length(arr).to_numpy(zero_copy_only=False).astype("<i4").tobytes())
+    if len(arr):
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1,
+                                offset=arr.offset * 4)  # fmt: skip
+        digest.update(memoryview(arr.buffers()[2])[offsets[0] : offsets[-1]])
+    return f"part-{digest.hexdigest()[:32]}.parquet"
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(folder: Path, name: str, table: pa.Table) -> Path:
+    """Write ``table`` as ``folder/name``: dot-named temp file, fsync, rename, fsync folder."""
+    tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(folder.parent)
+        with open(tmp, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / name)
+        _fsync_dir(folder)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LogError(f"could not write events to {folder}: {exc.strerror or exc}") from exc
+    return folder / name
+
+
+@contextmanager
+def file_lock(
+    path: Path, *, exclusive: bool, wait: bool = True, required: bool = True
+) -> Iterator[bool]:
+    """``fcntl.flock`` on ``path`` (created if missing); yields False if not taken.
+
+    ``required=False``: where the lock file cannot be created or locked (a
+    read-only log, a filesystem without flock) go ahead without it — no
+    compactor can run there either.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            if required:
+                raise
+            yield True
+            return
+    try:
+        flags = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(fd, flags)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError as exc:
+            if required or exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP):
+                raise
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def swap_lock(events: Path, *, exclusive: bool) -> Iterator[None]:
+    """Readers share it while they list and open files; compaction holds it alone to swap.
+
+    A turnstile (``.swap.gate``, held only for the moment of taking the lock)
+    keeps a stream of overlapping readers from starving a waiting compactor.
+    """
+    with ExitStack() as stack:
+        with file_lock(events / SWAP_GATE, exclusive=True, required=exclusive):
+            stack.enter_context(
+                file_lock(events / READ_LOCK, exclusive=exclusive, required=exclusive)
+            )
+        yield
 
 
 class EventLog:
@@ -34,67 +198,240 @@ class EventLog:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.skipped: dict[str, str] = {}  # unreadable files left out of reads: path -> why
+        self._bad: dict[Path, tuple[tuple[str, int, int, int], str]] = {}
+        self._dup_check: dict[str, tuple[tuple[Any, ...], bool]] = {}  # date -> (files, dups?)
 
     def __repr__(self) -> str:
         return f"EventLog({str(self.path)!r})"
 
+    # ------------------------------------------------------------------ writing
+
     def append(self, events: Iterable[Event]) -> list[Path]:
-        """Write events durably; returns the files written (one per UTC date)."""
-        by_date: dict[str, list[Event]] = defaultdict(list)
+        """Write events durably; returns the files written (one per UTC date).
+
+        Idempotent per batch: appending the same events again rewrites the same
+        files. An event repeated within the batch is written once.
+        """
+        unique: dict[str, Event] = {}
         for event in events:
-            by_date[event.date].append(event)
+            unique.setdefault(event.event_id, event)
+        if not unique:
+            return []
+        return self.append_table(events_to_table(unique.values()))
+
+    def append_table(self, table: pa.Table) -> list[Path]:
+        """Write a table of events (the fixed schema) durably; one file per UTC date.
+
+        The vectorised path for many events at once (synthetic data, imports).
+        """
+        try:
+            table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+        except (KeyError, pa.ArrowException) as exc:
+            raise LogError(f"not an event table: {exc}") from exc
+        if table.num_rows == 0:
+            return []
+        micros = pc.cast(table["timestamp"], pa.int64()).to_numpy()
+        dates = (micros // 86_400_000_000).astype("datetime64[D]").astype(str)
         written = []
-        for date, batch in sorted(by_date.items()):
-            written.append(self._write_file(date, events_to_table(batch)))
+        for day in sorted(set(dates.tolist())):
+            mask = dates == day
+            part = table if mask.all() else table.filter(pa.array(mask))
+            written.append(self._write_file(day, part))
         return written
 
     def _write_file(self, date: str, table: pa.Table) -> Path:
-        folder = self.path / f"date={date}"
-        name = f"part-{uuid.uuid4().hex}.parquet"
-        tmp = folder / f".{name}.tmp"
+        """Write one day's events as ``part-<hash of its event ids>.parquet``."""
+        table = dedupe(table)
+        return write_atomic(self.path / f"date={date}", batch_name(table["event_id"]), table)
+
+    def buffered(self, **options: Any) -> BufferedWriter:
+        """A :class:`~agentcost_nb.writer.BufferedWriter` on this log (flushed at exit)."""
+        from .writer import BufferedWriter
+
+        return BufferedWriter(self, **options)
+
+    def compact(self, date: str | date_type | None = None, **options: Any) -> CompactionResult:
+        """Merge each day's files (or one ``date``'s) into one; see ``agentcost_nb.compaction``."""
+        from .compaction import compact
+
+        return compact(self, date, **options)
+
+    # ------------------------------------------------------------------ reading
+
+    def files(self) -> list[LogFile]:
+        """Every ``part-*.parquet`` file now in the log (readable or not), by day and name."""
+        found: list[LogFile] = []
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                pq.write_table(table, fh, compression="zstd")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, folder / name)
+            days = sorted(os.scandir(self.path), key=lambda e: e.name)
+        except FileNotFoundError:
+            return []
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise LogError(f"could not write events to {folder}: {exc.strerror or exc}") from exc
-        return folder / name
+            raise LogError(f"cannot read event log at {self.path}: {exc.strerror or exc}") from exc
+        for day in days:
+            if not day.name.startswith("date=") or not day.is_dir():
+                continue
+            try:
+                entries = sorted(os.scandir(day.path), key=lambda e: e.name)
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if not is_part_file(entry.name):
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                found.append(
+                    LogFile(Path(entry.path), day.name[5:], st.st_size, st.st_mtime_ns, st.st_ino)
+                )
+        return found
 
-    def dataset(self) -> ds.Dataset:
-        """The log as a pyarrow dataset with the fixed schema (plus the ``date`` partition).
+    def dataset(self, files: Sequence[LogFile] | None = None) -> ds.Dataset:
+        """The readable files as one pyarrow dataset: fixed schema plus the ``date`` partition.
 
-        Files written by an older schema read with the newer columns as null.
+        Raw: during a compaction cut short, or after a retried write, an event can
+        be in two files; :meth:`read` drops the repeat. Files written by an older
+        schema read with the newer columns as null.
         """
-        schema = pa.unify_schemas([EVENT_SCHEMA, PARTITION_SCHEMA])
-        if not self.path.exists():
-            return ds.dataset(
-                pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema)
-            )
-        try:
-            return ds.dataset(
-                self.path,
-                format="parquet",
-                schema=schema,
-                partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-                exclude_invalid_files=False,
-            )
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise LogError(f"cannot read event log at {self.path}: {exc}") from exc
+        if files is None:
+            files = self._readable(self.files())
+        return ds.dataset(
+            [str(f.path) for f in files],
+            schema=_SCHEMA,
+            format="parquet",
+            partitioning=_PARTITIONING,
+            partition_base_dir=str(self.path),
+        )
 
     def read(
-        self, columns: Sequence[str] | None = None, filter: ds.Expression | None = None
+        self,
+        columns: Sequence[str] | None = None,
+        filter: ds.Expression | None = None,
+        *,
+        dedupe: bool = True,
     ) -> pa.Table:
-        try:
-            return self.dataset().to_table(
-                columns=list(columns) if columns else None, filter=filter
-            )
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise LogError(f"cannot read event log at {self.path}: {exc}") from exc
+        """Events as an Arrow table, each ``event_id`` once (``dedupe=False``: raw rows)."""
+        wanted = list(dict.fromkeys(columns)) if columns else list(_SCHEMA.names)
+        unknown = [c for c in wanted if c not in _SCHEMA.names]
+        if unknown:
+            raise LogError(f"unknown event column(s): {', '.join(unknown)}")
+        if not self.path.is_dir():
+            return _SCHEMA.empty_table().select(wanted)
+        last: Exception | None = None
+        with swap_lock(self.path, exclusive=False):
+            for _ in range(_ATTEMPTS):
+                files = self._readable(self.files())
+                try:
+                    table = self._scan(files, wanted, filter, dedupe)
+                except FileNotFoundError as exc:  # removed by hand meanwhile: list again
+                    last = exc
+                    continue
+                except (OSError, pa.ArrowException) as exc:
+                    last = exc
+                    if self._find_bad(files):
+                        continue
+                    break
+                if "schema_version" in wanted and table["schema_version"].null_count:
+                    # Files from before the schema carried a version: version 0.
+                    i = table.schema.get_field_index("schema_version")
+                    table = table.set_column(
+                        i, "schema_version", pc.fill_null(table["schema_version"], 0)
+                    )
+                return table
+        raise LogError(f"cannot read event log at {self.path}: {last}") from last
 
     def to_pandas(self, columns: Sequence[str] | None = None):  # type: ignore[no-untyped-def]
         """All events as a DataFrame, money as exact ``Decimal`` objects."""
         return self.read(columns).to_pandas()
+
+    def _scan(
+        self,
+        files: list[LogFile],
+        wanted: list[str],
+        filter: ds.Expression | None,
+        dedupe_ids: bool,
+    ) -> pa.Table:
+        by_day: dict[str, list[LogFile]] = {}
+        for f in files:
+            by_day.setdefault(f.date, []).append(f)
+        repeats = (
+            {day for day, group in by_day.items() if len(group) > 1 and self._has_repeats(group)}
+            if dedupe_ids
+            else set()
+        )
+        if not repeats:
+            return self.dataset(files).to_table(columns=wanted, filter=filter)
+        clean = [f for f in files if f.date not in repeats]
+        dirty = [f for f in files if f.date in repeats]
+        with_id = wanted if "event_id" in wanted else [*wanted, "event_id"]
+        fixed = dedupe(self.dataset(dirty).to_table(columns=with_id, filter=filter))
+        rest = self.dataset(clean).to_table(columns=wanted, filter=filter)
+        return pa.concat_tables([rest, fixed.select(wanted)])
+
+    def _has_repeats(self, group: list[LogFile]) -> bool:
+        """Does any event_id occur in two of this day's files? Cached per set of files."""
+        key = tuple(f.signature for f in group)
+        cached = self._dup_check.get(group[0].date)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        ids = self.dataset(group).to_table(columns=["event_id"])["event_id"]
+        repeats = pc.count_distinct(ids).as_py() != len(ids)
+        self._dup_check[group[0].date] = (key, repeats)
+        return repeats
+
+    # ------------------------------------------------------------- bad files
+
+    def _readable(self, files: list[LogFile]) -> list[LogFile]:
+        """``files`` less those known to be unreadable in their current version."""
+        for gone in set(self._bad) - {f.path for f in files}:
+            del self._bad[gone]
+            self.skipped.pop(str(gone), None)
+        good = []
+        for f in files:
+            bad = self._bad.get(f.path)
+            if bad is not None and bad[0] == f.signature:
+                continue
+            if f.size == 0:
+                self._mark_bad(f, "empty file (0 bytes)")
+                continue
+            if bad is not None:  # rewritten since: try it again
+                del self._bad[f.path]
+                self.skipped.pop(str(f.path), None)
+            good.append(f)
+        return good
+
+    def _find_bad(self, files: list[LogFile]) -> bool:
+        """After a failed scan: find the files that cannot be read; True if any was found."""
+        found = False
+        for check in (_check_footer, _check_full):
+            for f in files:
+                if f.path in self._bad:
+                    continue
+                try:
+                    check(f.path)
+                except FileNotFoundError:
+                    found = True  # gone meanwhile: listing again settles it
+                except (OSError, pa.ArrowException) as exc:
+                    self._mark_bad(f, f"{type(exc).__name__}: {exc}")
+                    found = True
+            if found:
+                return True
+        return False
+
+    def _mark_bad(self, f: LogFile, reason: str) -> None:
+        known = self._bad.get(f.path)
+        self._bad[f.path] = (f.signature, reason)
+        self.skipped[str(f.path)] = reason
+        if known is None or known[0] != f.signature:
+            message = f"skipped unreadable event file {f.path}: {reason}"
+            logger.warning(message)
+            warnings.warn(message, LogWarning, stacklevel=4)
+
+
+def _check_footer(path: Path) -> None:
+    pq.read_metadata(path)
+
+
+def _check_full(path: Path) -> None:
+    ds.dataset([str(path)], schema=EVENT_SCHEMA, format="parquet").to_table()
