@@ -36,7 +36,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date as date_type
 from pathlib import Path
@@ -138,7 +138,8 @@ def write_atomic(folder: Path, name: str, table: pa.Table) -> Path:
         os.replace(tmp, folder / name)
         _fsync_dir(folder)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise LogError(f"could not write events to {folder}: {exc.strerror or exc}") from exc
     return folder / name
 

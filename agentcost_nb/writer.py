@@ -70,6 +70,7 @@ class BufferedWriter:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._timer_due = 0.0
 
     def __repr__(self) -> str:
         return f"BufferedWriter({self.log!r}, pending={len(self.pending)})"
@@ -156,11 +157,16 @@ class BufferedWriter:
             self._schedule(self.retry_after)
 
     def _schedule(self, delay: float) -> None:
+        """A flush in ``delay`` seconds, unless one is already due sooner."""
+        due = time.monotonic() + delay
         with self._lock:
-            if self._timer is not None or self.closed:
+            if self.closed or (self._timer is not None and self._timer_due <= due):
                 return
+            if self._timer is not None:
+                self._timer.cancel()
             self._timer = threading.Timer(delay, self._on_timer)
             self._timer.daemon = True
+            self._timer_due = due
             self._timer.start()
 
     def _on_timer(self) -> None:
@@ -212,7 +218,7 @@ def flush_all(*, at_exit: bool = False) -> int:
         writers = list(_UNWRITTEN)
     left = 0
     for writer in writers:
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + 1.0
         ok = writer.flush()
         while not ok and at_exit and time.monotonic() < deadline:
             time.sleep(0.2)  # a short retry: transient errors (e.g. a full disk just freed)
