@@ -73,3 +73,132 @@ def test_duckdb_reads_the_hive_layout_as_is(tmp_path):
         "group by 1 order by 1"
     ).fetchall()
     assert rows == [("a", D("0.35"), 2), ("b", D("0.05"), 1)]
+
+
+# ------------------------------------------------------------------ idempotence
+
+
+def _retried_log(tmp_path):
+    """e1..e4 over two days; e2 and e3 written twice, in batches with other events."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _logtools import make_event
+
+    log = EventLog(tmp_path / "events")
+    ns = (0, 1, 2, 600)  # three on one day, one on the next
+    e = [make_event(f"i-{i}", n, agent="a" if i % 2 else "b") for i, n in enumerate(ns)]
+    log.append([e[0], e[1], e[2]])
+    log.append([e[1], e[2], e[3]])  # a retried flush that also carries a new event
+    log.append([e[2]])  # and a retry of one
+    return log, e
+
+
+def test_the_same_batch_twice_is_one_file(tmp_path):
+    log = EventLog(tmp_path / "events")
+    batch = [_event(datetime(2026, 5, 1, 10, tzinfo=UTC)) for _ in range(3)]
+    first = log.append(batch)
+    assert log.append(list(reversed(batch))) == first  # same ids, any order: same file
+    assert log.append(batch + batch[:1]) == first  # an event twice in a batch: once
+    assert len(list((tmp_path / "events").rglob("*.parquet"))) == 1
+    assert log.read(dedupe=False).num_rows == 3
+
+
+def test_an_event_written_twice_counts_once_in_every_aggregate(tmp_path):
+    from agentcost_nb import analytics as an
+    from agentcost_nb.budgets import Budget, Budgets
+    from agentcost_nb.repricing import reprice
+
+    log, events = _retried_log(tmp_path)
+    assert log.read(["event_id"], dedupe=False).num_rows == 7  # the raw rows hold repeats
+    spend = sum((x.cost_usd for x in events), D(0))
+    tokens_in = sum(x.input_tokens for x in events)
+    f = an.Filters(tz="UTC")
+
+    t = an.totals(log, f)
+    assert (t.requests, t.spend, t.input_tokens) == (4, spend, tokens_in)
+    assert an.kpis(log, f).current.requests == 4
+    assert an.dashboard_data(log, f).totals.spend == spend
+    assert an.spend_per_agent(log, f)["spend"].sum() == spend
+    assert an.spend_per_agent(log, f)["requests"].sum() == 4
+    assert an.daily_spend(log, f)["spend"].sum() == spend
+    assert an.model_usage(log, f)["requests"].sum() == 4
+    assert an.activity(log, f)["requests"].sum() == 4
+    assert an.spend_by(log, "team", f)["requests"].sum() == 4
+    assert an.tokens_over_time(log, f)["input_tokens"].sum() == tokens_in
+    assert an.recent_events(log, f).total == 4
+    assert an.filtered_events(log, f).num_rows == 4
+    assert len(log.to_pandas()) == 4
+    assert len(reprice(log.to_pandas(), {})) == 4
+
+    budgets = Budgets(tmp_path / "budgets.json")
+    for agent in ("a", "b"):
+        budgets.add(Budget("agent", agent, D("100")))
+    checks = budgets.status(log, now=datetime(2026, 11, 20, tzinfo=UTC), tz="UTC")
+    assert sum((c.spent for c in checks), D(0)) == spend
+
+    # Compaction removes the repeats for readers that do not dedupe (pandas, DuckDB).
+    assert log.compact().duplicates_removed == 3
+    assert len(pd.read_parquet(tmp_path / "events")) == 4
+
+
+def test_dedupe_is_checked_only_on_days_with_several_files_and_cached(tmp_path, monkeypatch):
+    import agentcost_nb.eventlog as el
+
+    log, _ = _retried_log(tmp_path)
+    log.compact()
+    calls = []
+    real = el.pc.count_distinct
+    monkeypatch.setattr(el.pc, "count_distinct", lambda *a, **k: calls.append(1) or real(*a, **k))
+    log.read(["cost_usd"])
+    assert calls == []  # one file a day: no check at all
+    extra = _event(datetime(2026, 11, 2, 8, tzinfo=UTC))
+    log.append([extra])
+    log.read(["cost_usd"])
+    assert len(calls) == 1  # the day that has two files
+    log.read(["cost_usd"])
+    log.read(["status"])
+    assert len(calls) == 1  # cached for the same files
+
+
+def test_read_columns_and_filters_with_dedupe(tmp_path):
+    import pyarrow.dataset as ds
+
+    log, events = _retried_log(tmp_path)
+    only_a = log.read(["cost_usd"], filter=ds.field("agent_name") == "a")
+    assert only_a.column_names == ["cost_usd"]
+    assert sum(only_a["cost_usd"].to_pylist(), D(0)) == sum(
+        (x.cost_usd for x in events if x.agent_name == "a"), D(0)
+    )
+    full = log.read()
+    assert full.column_names == [*EVENT_SCHEMA.names, "date"]
+    assert full.num_rows == 4
+
+
+def test_append_table_splits_by_utc_date_and_checks_the_schema(tmp_path):
+    import pytest
+
+    from agentcost_nb.errors import LogError
+    from agentcost_nb.events import events_to_table
+
+    log = EventLog(tmp_path / "events")
+    t = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)
+    table = events_to_table([_event(t), _event(t + timedelta(hours=1))])
+    paths = log.append_table(table)
+    assert [p.parent.name for p in paths] == ["date=2026-03-09", "date=2026-03-10"]
+    assert pq.read_schema(paths[0]).metadata == EVENT_SCHEMA.metadata
+    with pytest.raises(LogError, match="not an event table"):
+        log.append_table(table.drop_columns(["status"]))
+
+
+def test_a_failed_write_says_where_and_leaves_no_temp_file(tmp_path):
+    import pytest
+
+    from agentcost_nb.errors import LogError
+
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(LogError, match="could not write events to"):
+        EventLog(blocker / "events").append([_event(datetime.now(UTC))])
+    assert [p.name for p in tmp_path.rglob("*.tmp")] == []
