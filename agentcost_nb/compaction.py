@@ -160,7 +160,7 @@ def _read(paths: Iterable[Path]) -> pa.Table:
     version = table["schema_version"]
     if version.null_count:  # written before the schema carried a version
         i = table.schema.get_field_index("schema_version")
-        table = table.set_column(i, "schema_version", version.fill_null(0))
+        table = table.set_column(i, EVENT_SCHEMA.field(i), version.fill_null(0))
     return table
 
 

@@ -337,7 +337,7 @@ class EventLog:
                     # Files from before the schema carried a version: version 0.
                     i = table.schema.get_field_index("schema_version")
                     table = table.set_column(
-                        i, "schema_version", pc.fill_null(table["schema_version"], 0)
+                        i, _SCHEMA.field("schema_version"), table["schema_version"].fill_null(0)
                     )
                 return table
         raise LogError(f"cannot read event log at {self.path}: {last}") from last
