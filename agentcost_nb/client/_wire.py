@@ -31,6 +31,7 @@ __all__ = [
     "failure",
     "http_failure",
     "is_json_media",
+    "is_unfinished",
     "normalize_state",
     "one_line",
     "parse_response",
@@ -336,8 +337,15 @@ def reply_from_task(
         "invalid_response",
         f"the agent at {where} answered with a task {shown}, not a finished one",
         text=artifact_text or status_text,
+        # Still running: a client polls it (see ``is_unfinished``).
+        extra={"unfinished": True} if state in RUNNING_STATES else {},
         **fields,
     )
+
+
+def is_unfinished(reply: AgentReply) -> bool:
+    """A task still submitted / working, with an id to poll: not a failure yet."""
+    return bool(reply.extra.get("unfinished")) and reply.task_id is not None
 
 
 def reply_from_result(result: object, *, rpc_url: str, **fields: Any) -> AgentReply:

@@ -25,7 +25,7 @@ import json
 import ssl
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import httpx
@@ -39,12 +39,12 @@ from agentcost_nb.client._stream import StreamFold
 from agentcost_nb.client._wire import (
     DIALECTS,
     PROTOCOL,
-    RUNNING_STATES,
     Dialect,
     Endpoint,
     endpoint_from_card,
     failure,
     is_json_media,
+    is_unfinished,
     normalize_state,
     one_line,
     parse_document,
@@ -102,6 +102,9 @@ class _Call:
     on_status: TextCallback | None
     key: Secret | None
     credential_hint: str
+    # One id for the message however often it is sent: a retry is the same
+    # message again, so an agent can tell it from a new one.
+    message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass
@@ -290,7 +293,7 @@ class A2AClient:
                 return self._no_agent(call.url, reply)
             if reply.http_status is not None and 200 <= reply.http_status < 300:
                 self._detected[call.url] = endpoint.dialect
-        if reply.task_state in RUNNING_STATES and reply.task_id:
+        if is_unfinished(reply):
             reply = await self._poll(http, call, endpoint, reply, progress, headers)
         if reply.error_type == "auth":
             reply = self._auth_failure(reply, scheme, call)
@@ -312,7 +315,7 @@ class A2AClient:
             call.text,
             dialect=endpoint.dialect,
             request_id=self._next_id(),
-            message_id=str(uuid.uuid4()),
+            message_id=call.message_id,
             context_id=call.context_id,
             task_id=call.task_id,
             stream=stream,
@@ -437,11 +440,11 @@ class A2AClient:
     ) -> AgentReply:
         """Ask how a working task stands until it ends (the call's deadline bounds this)."""
         first, polls, wait, shown = reply, 0, self._poll_interval, reply.text
-        while reply.task_state in RUNNING_STATES and reply.task_id:
+        while is_unfinished(reply):
             await asyncio.sleep(wait)
             wait = min(wait * 1.6, self._max_poll_interval)
             body = task_request(
-                "get", reply.task_id, dialect=endpoint.dialect, request_id=self._next_id()
+                "get", str(reply.task_id), dialect=endpoint.dialect, request_id=self._next_id()
             )
             polled = await self._post(http, endpoint, body, progress, headers)
             polls += 1
