@@ -5,7 +5,8 @@ real thing. One Starlette app holds every agent, each under its own prefix:
 
     /<name>/                              JSON-RPC, A2A 1.0 and 0.3 on one URL
     /<name>/.well-known/agent-card.json   card advertising both (1.0 first)
-    /v03/<name>/.well-known/agent-card.json   a hand-built 0.3-only card
+    /v03/<name>/                          the same agent as a 0.3-only server (1.0
+                                          methods are unknown there), with a 0.3 card
     /legacy/<name>/.well-known/agent.json     a 0.2-style card at the old path
     /secure/<name>/                       the same agent behind a key: JSON-RPC needs
                                           ``Authorization: Bearer demo-secret``; its
@@ -15,7 +16,8 @@ real thing. One Starlette app holds every agent, each under its own prefix:
                                           pointing at /secure/<name>/key/
     /openai/v1/chat/completions           an OpenAI-compatible chat completions endpoint
 
-The 0.3 and legacy cards point at the same JSON-RPC handler as ``/<name>/``.
+``/<name>/`` and ``/v03/<name>/`` share one handler (and task store); the
+legacy card points at the 0.3 one.
 Every agent streams (``capabilities.streaming``).
 
 Message text switches behaviour, for tests:
@@ -86,13 +88,14 @@ __all__ = [
     "DemoAgentSpec",
     "build_app",
     "chat_completion_usage",
+    "chunks",
     "serve",
 ]
 
 Dialect = Literal["1.0", "0.3", "legacy"]
 
 SLOW_SECONDS = 1.5
-CHUNK_SECONDS = 0.05  # between streamed chunks
+CHUNK_SECONDS = 0.02  # between streamed chunks
 WORK_SECONDS = 0.8  # how long a #working task stays working
 DRIP_SECONDS = 0.5  # between the bytes of a #drip reply
 FAILURE_TEXT = "demo failure"
@@ -389,23 +392,20 @@ def build_app(base_url: str = "http://127.0.0.1:8000") -> Starlette:
     for spec in DEMO_AGENTS:
         rpc_url = f"{base}/{spec.name}/"
         card = _card(spec, rpc_url)
+        handler = _handler(spec, card)
         routes.append(
-            Mount(
-                f"/{spec.name}",
-                routes=[*create_agent_card_routes(card), *_jsonrpc(_handler(spec, card))],
-            )
+            Mount(f"/{spec.name}", routes=[*create_agent_card_routes(card), *_jsonrpc(handler)])
         )
-        routes.append(
-            Route(
-                f"/v03/{spec.name}/.well-known/agent-card.json",
-                _static_json(_card_v03(spec, rpc_url)),
-                methods=["GET"],
-            )
+        # The same agent as a 0.3 server (0.3 methods only, see _Only03) and a 0.2 card.
+        v03_url = f"{base}/v03/{spec.name}/"
+        v03_card = Route(
+            "/.well-known/agent-card.json", _static_json(_card_v03(spec, v03_url)), methods=["GET"]
         )
+        routes.append(Mount(f"/v03/{spec.name}", routes=[v03_card, *_jsonrpc(handler)]))
         routes.append(
             Route(
                 f"/legacy/{spec.name}/.well-known/agent.json",
-                _static_json(_card_v02(spec, rpc_url)),
+                _static_json(_card_v02(spec, v03_url)),
                 methods=["GET"],
             )
         )
@@ -430,7 +430,8 @@ def build_app(base_url: str = "http://127.0.0.1:8000") -> Starlette:
             )
         )
     routes.append(Route("/openai/v1/chat/completions", _chat_completions, methods=["POST"]))
-    return Starlette(routes=routes, middleware=[Middleware(_KeyGate), Middleware(_Drip)])
+    middleware = [Middleware(_KeyGate), Middleware(_Only03), Middleware(_Drip)]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 # ------------------------------------------------------------------ middleware
@@ -467,6 +468,63 @@ class _KeyGate:
         await self.app(scope, receive, send)
 
 
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client went away first."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands ``body`` out again, then waits on the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+_METHODS_0_3 = {"message/send", "message/stream", "tasks/get", "tasks/cancel", "tasks/resubscribe"}
+
+
+class _Only03:
+    """JSON-RPC under /v03/ speaks 0.3 only, as a 0.3 server would: 1.0 methods are unknown."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path.startswith("/v03/") and scope.get("method") == "POST"):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        method = doc.get("method") if isinstance(doc, dict) else None
+        if method in _METHODS_0_3:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        error = {"code": -32601, "message": "Method not found"}
+        request_id = doc.get("id") if isinstance(doc, dict) else None
+        unknown = JSONResponse({"jsonrpc": "2.0", "id": request_id, "error": error})
+        await unknown(scope, receive, send)
+
+
 class _Drip:
     """A POST whose body holds ``#drip`` gets its real reply one byte every 0.5 s.
 
@@ -480,22 +538,10 @@ class _Drip:
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
+        body = await _read_body(receive)
+        if body is None:
+            return
+        replay = _replay(body, receive)
         if b"#drip" not in body:
             await self.app(scope, replay, send)
             return
