@@ -604,7 +604,8 @@ def test_both_dialects_give_the_same_reply(demo_server):
     r03 = _real(demo_server.agent_url("echo", "0.3"), text)
     assert r10.text == r03.text == f"echo: {text}"
     assert (r10.protocol, r03.protocol) == ("a2a-1.0", "a2a-0.3")
-    assert r10.rpc_url == r03.rpc_url == demo_server.agent_url("echo") + "/"
+    assert r10.rpc_url == demo_server.agent_url("echo") + "/"
+    assert r03.rpc_url == demo_server.agent_url("echo", "0.3") + "/"  # a 0.3-only server
     assert r10.usage is None and r03.usage is None  # echo reports nothing
     assert r10.model == r03.model == "demo-echo-1"
 

@@ -62,15 +62,33 @@ def test_click_send_logs_exactly_one_priced_event(demo_server, tmp_path, dialect
     assert f"{e['input_tokens']} in / {e['output_tokens']} out" in shown
 
 
-def test_both_dialects_give_the_same_reply_and_cost(demo_server, tmp_path):
+@pytest.mark.parametrize(
+    ("agent", "source"),
+    [("summarizer", "reported"), ("translator", "reported"), ("echo", "counted")],
+)
+@pytest.mark.parametrize(
+    ("stream", "switch"),
+    [(True, " #stream"), (True, ""), (False, "")],
+    ids=["chunks", "sse", "blocking"],
+)
+def test_the_same_agent_behind_a_1_0_and_a_0_3_server_gives_the_same_reply_and_cost(
+    demo_server, tmp_path, agent, source, switch, stream
+):
     tracker = Tracker(tmp_path)
-    _register(tracker, demo_server.agent_url("summarizer", "1.0"), "s10", "S 1.0")
-    _register(tracker, demo_server.agent_url("summarizer", "0.3"), "s03", "S 0.3")
-    a = tracker.call_sync("s10", "compare the two dialects of this protocol please")
-    b = tracker.call_sync("s03", "compare the two dialects of this protocol please")
+    _register(tracker, demo_server.agent_url(agent, "1.0"), "a10", "A 1.0")
+    _register(tracker, demo_server.agent_url(agent, "0.3"), "a03", "A 0.3")  # 0.3-only server
+    text = "compare the two dialects of this protocol please" + switch
+    a = tracker.call_sync("a10", text, stream=stream)
+    b = tracker.call_sync("a03", text, stream=stream)
     assert (a.reply.protocol, b.reply.protocol) == ("a2a-1.0", "a2a-0.3")
+    assert (a.reply.status, b.reply.status) == ("success", "success")
     assert a.reply.text == b.reply.text and a.reply.text
-    assert a.event.token_source == b.event.token_source == "reported"
+    assert (a.reply.streamed_chunks > 0, b.reply.streamed_chunks > 0) == (stream, stream)
+    assert a.event.token_source == b.event.token_source == source
+    assert (a.event.input_tokens, a.event.output_tokens) == (
+        b.event.input_tokens,
+        b.event.output_tokens,
+    )
     assert a.event.cost_usd == b.event.cost_usd is not None
 
 
@@ -131,6 +149,24 @@ def test_form_previews_unit_conversion(tmp_path):
     form.fill(name="x", display_name="X", url="http://h/x")
     cfg = form.submit()
     assert cfg.current_prices.input_cost_per_token == D("0.000002")
+
+
+def test_clear_starts_a_new_thread_and_the_agent_key_never_reaches_the_transcript(
+    demo_server, tmp_path
+):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("translator"))
+    chat = ChatWidget(tracker)
+    asked = _click_send(chat, "translate #input")
+    assert chat.task_id == asked.reply.task_id and chat.context_id == asked.reply.context_id
+    chat.clear_button.click()
+    assert (chat.task_id, chat.context_id, chat.history, chat.results) == (None, None, [], [])
+    assert chat.transcript.children == () and "Session: 0 call(s), $0" in chat.total.value
+    assert chat.cancel() is False  # nothing in flight
+    chat.set_agent_key("sk-agent-key-0123456789")
+    assert "key set" in chat.agent_key.placeholder and chat.agent_key.value == ""
+    chat.forget_agent_key()
+    assert chat._agent_key is None and "never stored" in chat.agent_key.placeholder
 
 
 def test_untrusted_reply_is_shown_as_text(demo_server, tmp_path):

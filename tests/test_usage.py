@@ -4,7 +4,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentcost_nb.client.types import ReportedUsage
-from agentcost_nb.usage import model_from_metadata, usage_from_metadata
+from agentcost_nb.usage import (
+    UsageTally,
+    add_usage,
+    adk_usage,
+    model_from_metadata,
+    total_usage,
+    usage_from_metadata,
+)
 
 
 def test_adk_usage_basic():
@@ -201,3 +208,44 @@ def test_never_raises_and_results_are_consistent(adk, usage):
             assert type(value) is int and value >= 0
         assert found.cached_input_tokens <= found.input_tokens
         assert found.reasoning_tokens <= found.output_tokens
+
+
+# ------------------------------------------------------- over the events of a stream
+
+
+def _adk(prompt: int, candidates: int) -> dict:
+    return {"adk_usage_metadata": {"promptTokenCount": prompt, "candidatesTokenCount": candidates}}
+
+
+def test_tally_adds_per_call_adk_counts_once_per_event():
+    tally = UsageTally()
+    tally.event(_adk(10, 2))
+    # One event carrying the same call's counts twice (event and its message) is one call.
+    tally.event(_adk(10, 3), _adk(10, 3))
+    tally.event({"model": "gemini-x"}, None)
+    assert tally.usage == ReportedUsage(input_tokens=20, output_tokens=5)
+    assert tally.model == "gemini-x" and tally.reported
+
+
+def test_tally_takes_the_last_usage_total_and_adk_wins_when_both_come():
+    tally = UsageTally()
+    for so_far in (1, 2, 3):
+        tally.event({"usage": {"input_tokens": 4, "output_tokens": so_far}})
+    assert tally.usage == ReportedUsage(input_tokens=4, output_tokens=3)  # not 4+4+4 / 6
+    tally.event(_adk(1, 1))
+    assert tally.usage == ReportedUsage(input_tokens=1, output_tokens=1)
+    empty = UsageTally()
+    empty.event(None, {}, {"usage": "garbage"})
+    assert empty.usage is None and not empty.reported
+
+
+def test_adk_and_total_usage_read_one_convention_each():
+    both = {**_adk(5, 1), "usage": {"input_tokens": 9, "output_tokens": 9}}
+    assert adk_usage(both) == ReportedUsage(input_tokens=5, output_tokens=1)
+    assert total_usage(both) == ReportedUsage(input_tokens=9, output_tokens=9)
+    assert adk_usage({"adk_usage_metadata": {"promptTokenCount": -1}}) is None
+    assert total_usage({"usage": {"input_tokens": True}}) is None
+    assert adk_usage(None) is None and total_usage("x") is None  # type: ignore[arg-type]
+    assert add_usage(ReportedUsage(1, 2, 1, 1), ReportedUsage(3, 4, 0, 2)) == ReportedUsage(
+        4, 6, 1, 3
+    )

@@ -1,0 +1,204 @@
+"""Credentials: from the card's securitySchemes, sent as asked, and never seen anywhere else."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+
+import httpx
+import pytest
+
+from agentcost_nb.client._auth import (
+    AuthScheme,
+    Secret,
+    auth_headers,
+    redact,
+    scheme_from_card,
+)
+from agentcost_nb.client.a2a import A2AClient
+from agentcost_nb.client.chat_completions import ChatCompletionsClient
+from agentcost_nb.demo_agent import DEMO_SECRET
+from agentcost_nb.registry import AgentConfig
+from agentcost_nb.tracker import Tracker
+from agentcost_nb.widgets import ChatWidget
+
+KEY = "sk-live-0123456789abcdefSECRET"
+
+
+# ------------------------------------------------------------ card -> scheme
+
+
+@pytest.mark.parametrize(
+    ("schemes", "expected"),
+    [
+        ({"b": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}}, AuthScheme("bearer", name="b")),
+        ({"b": {"type": "http", "scheme": "bearer"}}, AuthScheme("bearer", name="b")),
+        (
+            {"k": {"apiKeySecurityScheme": {"location": "header", "name": "X-API-Key"}}},
+            AuthScheme("header", header="X-API-Key", name="k"),
+        ),
+        (
+            {"k": {"type": "apiKey", "in": "header", "name": "X-Goog-Key"}},
+            AuthScheme("header", header="X-Goog-Key", name="k"),
+        ),
+        ({"o": {"oauth2SecurityScheme": {"flows": {}}}}, AuthScheme("bearer", name="o")),
+        ({"o": {"type": "openIdConnect", "openIdConnectUrl": "x"}}, AuthScheme("bearer", name="o")),
+        ({"q": {"type": "apiKey", "in": "query", "name": "key"}}, None),  # cannot be sent safely
+        ({"basic": {"type": "http", "scheme": "basic"}}, None),
+        ({"m": {"mtlsSecurityScheme": {}}}, None),
+        ({}, None),
+    ],
+)
+def test_scheme_from_card_reads_1_0_and_0_3_shapes(schemes, expected):
+    assert scheme_from_card({"securitySchemes": schemes}) == expected
+
+
+def test_a_required_scheme_wins_and_the_sdk_double_shape_reads_once():
+    schemes = {
+        "first": {"type": "apiKey", "in": "header", "name": "X-A"},
+        # a2a-sdk 1.3 writes both shapes into one object
+        "bearer": {
+            "httpAuthSecurityScheme": {"scheme": "Bearer"},
+            "type": "http",
+            "scheme": "Bearer",
+        },  # fmt: skip
+    }
+    card_10 = {"securitySchemes": schemes, "securityRequirements": [{"schemes": {"bearer": {}}}]}
+    card_03 = {"securitySchemes": schemes, "security": [{"bearer": []}]}
+    assert (
+        scheme_from_card(card_10)
+        == scheme_from_card(card_03)
+        == AuthScheme("bearer", name="bearer")
+    )
+    assert scheme_from_card({"securitySchemes": schemes}).header == "X-A"  # type: ignore[union-attr]
+    assert scheme_from_card(None) is None and scheme_from_card({"securitySchemes": "x"}) is None
+
+
+def test_headers_secret_and_redaction():
+    key = Secret(f"  {KEY} ")
+    assert auth_headers(None, key) == {"Authorization": f"Bearer {KEY}"}  # Bearer by default
+    assert auth_headers(AuthScheme("header", header="X-API-Key"), key) == {"X-API-Key": KEY}
+    assert auth_headers(AuthScheme("bearer"), None) == {} == auth_headers(None, Secret(""))
+    assert KEY not in repr(key) and KEY not in str(key) and KEY not in f"{[key]}"
+    with pytest.raises(TypeError):
+        pickle.dumps(key)
+    assert redact(f"header value 'Bearer {KEY}' is invalid", [key, None]) == (
+        "header value 'Bearer ****' is invalid"
+    )
+
+
+# ------------------------------------------------------------- real server
+
+
+@pytest.mark.parametrize(("dialect", "header"), [("1.0", "Bearer"), ("0.3", "X-API-Key")])
+def test_the_secure_agent_answers_with_the_key_sent_as_its_card_asks(demo_server, dialect, header):
+    url = demo_server.agent_url("echo", dialect, secure=True)
+    card = httpx.get(url + "/.well-known/agent-card.json").json()  # cards stay public
+    scheme = scheme_from_card(card)
+    assert scheme is not None and (scheme.header if scheme.kind == "header" else "Bearer") == header
+
+    async def calls():
+        client = A2AClient(timeout=10)
+        good = await client.send(url, "let me in", auth_key=DEMO_SECRET)
+        none = await client.send(url, "let me in", credential_hint="set $DEMO_KEY")
+        wrong = await client.send(url, "let me in", auth_key=KEY)
+        return good, none, wrong
+
+    good, none, wrong = asyncio.run(calls())
+    assert (good.status, good.text) == ("success", "echo: let me in")
+    assert (none.status, none.error_type, none.http_status) == ("error", "auth", 401)
+    wanted = "a Bearer token" if header == "Bearer" else "an API key in the X-API-Key header"
+    assert wanted in none.error and "none was given (set $DEMO_KEY)" in none.error
+    assert (wrong.error_type, wrong.http_status) == ("auth", 401)
+    assert "refused the key" in wrong.error and KEY not in wrong.error
+
+
+def test_a_key_sent_as_a_bearer_token_is_nowhere_in_parquet_widget_state_or_error_text(
+    demo_server, tmp_path
+):
+    tracker = Tracker(tmp_path)
+    tracker.registry.add(
+        AgentConfig(
+            name="vault", display_name="Vault", url=demo_server.agent_url("echo", secure=True)
+        )  # fmt: skip
+    )
+    chat = ChatWidget(tracker)
+    chat.select("vault")
+    chat.agent_key.value = DEMO_SECRET  # typed into the password field
+    assert chat.agent_key.value == ""  # taken out of the synced state at once
+    ok = asyncio.run(chat.send("the right key"))
+    assert ok is not None and (ok.reply.status, ok.reply.text) == ("success", "echo: the right key")
+
+    chat.agent_key.value = KEY  # a wrong key this time: refused
+    refused = asyncio.run(chat.send("a wrong key"))
+    assert refused is not None and refused.reply.error_type == "auth"
+
+    for secret in (DEMO_SECRET, KEY):
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+        state = json.dumps(chat.get_state(), default=str)
+        state += "".join(json.dumps(w.get_state(), default=str) for w in _descendants(chat))
+        assert secret not in state
+        for text in (refused.reply.error, refused.event.error, chat.status.value, repr(refused),
+                     repr(chat), repr(chat._agent_key), repr(refused.event)):  # fmt: skip
+            assert secret not in (text or "")
+    assert "refused the key sent as a Bearer token" in refused.reply.error
+
+
+def _descendants(widget):
+    for child in getattr(widget, "children", ()):
+        yield child
+        yield from _descendants(child)
+
+
+def test_a_key_inside_a_library_exception_is_redacted():
+    def handler(request):
+        # As httpx does for a header it cannot send: the value is in the message.
+        raise httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}'")
+
+    client = A2AClient(transport=httpx.MockTransport(handler))
+    reply = asyncio.run(client.send("http://agent.test/rpc", "hi", dialect="1.0", auth_key=KEY))
+    assert reply.error_type == "invalid_response"
+    assert KEY not in reply.error and "Bearer ****" in reply.error
+
+
+def test_the_key_comes_from_the_env_var_named_in_the_agent_config(
+    demo_server, tmp_path, monkeypatch
+):
+    tracker = Tracker(tmp_path)
+    tracker.registry.add(
+        AgentConfig(
+            name="vault",
+            display_name="Vault",
+            auth_env="VAULT_KEY",
+            url=demo_server.agent_url("echo", secure=True),
+        )  # fmt: skip
+    )
+    monkeypatch.delenv("VAULT_KEY", raising=False)
+    missing = tracker.call_sync("vault", "knock knock")
+    assert missing.reply.error_type == "auth"
+    assert "needs a Bearer token" in missing.reply.error and "$VAULT_KEY" in missing.reply.error
+    monkeypatch.setenv("VAULT_KEY", DEMO_SECRET)
+    ok = tracker.call_sync("vault", "knock knock")
+    assert (ok.reply.status, ok.reply.text) == ("success", "echo: knock knock")
+
+
+def test_chat_completions_send_the_key_as_a_bearer_token_and_name_it_when_missing():
+    seen: list[httpx.Request] = []
+
+    def handler(request):
+        seen.append(request)
+        if request.headers.get("authorization") != f"Bearer {KEY}":
+            return httpx.Response(401, json={"error": {"message": f"bad key {KEY[:4]}"}})
+        return httpx.Response(
+            200, json={"choices": [{"message": {"content": "in"}, "finish_reason": "stop"}]}
+        )
+
+    client = ChatCompletionsClient(transport=httpx.MockTransport(handler))
+    ok = asyncio.run(client.send("http://gw.test/v1", "hi", auth_key=KEY, stream=False))
+    assert (ok.status, ok.text) == ("success", "in")
+    missing = asyncio.run(client.send("http://gw.test/v1", "hi", stream=False))
+    assert (missing.error_type, missing.http_status) == ("auth", 401)
+    assert "needs a Bearer token" in missing.error and "authorization" not in seen[-1].headers

@@ -1,0 +1,238 @@
+"""OpenAI-compatible chat completions as an agent endpoint: reported usage, priced once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal as D
+
+import httpx
+import pandas as pd
+import pytest
+
+from agentcost_nb.client.chat_completions import (
+    ChatCompletionsClient,
+    ChunkFold,
+    chat_request,
+    completions_url,
+    parse_completion,
+)
+from agentcost_nb.client.types import ReportedUsage
+from agentcost_nb.demo_agent import CHAT_MODEL
+from agentcost_nb.pricing import PriceSheet
+from agentcost_nb.registry import AgentConfig
+from agentcost_nb.tracker import Tracker
+from agentcost_nb.widgets import ChatWidget
+
+URL = "http://llm.test/v1/chat/completions"
+USAGE = {
+    "prompt_tokens": 50,
+    "completion_tokens": 20,
+    "prompt_tokens_details": {"cached_tokens": 10},
+    "completion_tokens_details": {"reasoning_tokens": 5},
+}
+PRICE = PriceSheet(
+    cost_per_query=D("0.001"),
+    input_cost_per_token=D("0.000002"),
+    cached_input_cost_per_token=D("0.0000005"),
+    output_cost_per_token=D("0.000008"),
+    reasoning_cost_per_token=D("0.00001"),
+)
+
+
+def _parse(doc, status=200, ctype="application/json"):
+    body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+    return parse_completion(status_code=status, content_type=ctype, body=body, url=URL)
+
+
+def test_completions_url_and_request_body():
+    assert completions_url("http://h/openai") == "http://h/openai/v1/chat/completions"
+    assert completions_url("http://h/openai/v1/") == "http://h/openai/v1/chat/completions"
+    assert completions_url(URL) == URL
+    history = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
+    body = chat_request("c", history=history, model="m-1", stream=True)
+    assert body == {
+        "messages": [*history, {"role": "user", "content": "c"}],
+        "model": "m-1",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    assert chat_request("c") == {"messages": [{"role": "user", "content": "c"}]}
+
+
+def test_parse_a_completion_with_cached_and_reasoning_usage():
+    reply = _parse(
+        {
+            "model": "gpt-x",
+            "choices": [
+                {"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
+            ],
+            "usage": USAGE,
+        }
+    )
+    assert (reply.status, reply.text, reply.model, reply.protocol) == (
+        "success",
+        "hi",
+        "gpt-x",
+        "openai-chat",
+    )
+    assert reply.usage == ReportedUsage(
+        input_tokens=50, output_tokens=20, cached_input_tokens=10, reasoning_tokens=5
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc", "status", "ctype", "error_type", "needle"),
+    [
+        ({"error": {"message": "model overloaded"}}, 500, "application/json", "http_status",
+         "HTTP 500 Internal Server Error from http://llm.test/v1/chat/completions: model overloaded"),
+        ({"error": {"message": "bad key"}}, 401, "application/json", "auth", "HTTP 401"),
+        ({"choices": []}, 200, "application/json", "invalid_response", "no choices[0].message"),
+        ({"object": "list"}, 200, "application/json", "invalid_response", "no choices[0].message"),
+        ({"error": {"message": "quota"}}, 200, "application/json", "invalid_response", "quota"),
+        (b"<html>", 200, "text/html", "invalid_response", "text/html"),
+        (b"{oops", 200, "application/json", "invalid_response", "not valid JSON"),
+        ({"choices": [{"message": {"content": None}, "finish_reason": "content_filter"}]}, 200,
+         "application/json", "task_rejected", "content filter"),
+    ],
+)  # fmt: skip
+def test_parse_failures(doc, status, ctype, error_type, needle):
+    reply = _parse(doc, status, ctype)
+    assert (reply.status, reply.error_type) == ("error", error_type)
+    assert needle in reply.error
+
+
+def test_chunk_fold_takes_usage_from_the_last_chunk_and_needs_an_end():
+    fold = ChunkFold()
+    deltas = [
+        fold.feed({"model": "m", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+        fold.feed({"choices": [{"index": 0, "delta": {"content": "Hel"}}]}),
+        fold.feed({"choices": [{"index": 1, "delta": {"content": "other choice"}}]}),
+        fold.feed({"choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]}),
+        fold.feed({"choices": [], "usage": USAGE}),
+    ]
+    assert deltas == ["", "Hel", "", "lo", ""]
+    reply = fold.reply(where=URL, protocol="openai-chat")
+    assert (reply.status, reply.text, reply.model, reply.streamed_chunks) == (
+        "success",
+        "Hello",
+        "m",
+        5,
+    )
+    assert reply.usage is not None and reply.usage.reasoning_tokens == 5
+    cut = ChunkFold()
+    cut.feed({"choices": [{"index": 0, "delta": {"content": "Hel"}}]})
+    broken = cut.reply(where=URL)
+    assert (broken.error_type, broken.text) == ("invalid_response", "Hel")
+    assert "ended before the reply finished" in broken.error
+
+
+def _register(tracker: Tracker, url: str) -> None:
+    tracker.registry.add(
+        AgentConfig(
+            name="llm",
+            display_name="LLM",
+            url=url,
+            endpoint_type="openai-chat",
+            model="demo-chat-1",
+            prices=(PRICE,),
+        )  # fmt: skip
+    )
+
+
+def _cost(u: ReportedUsage) -> D:
+    return (
+        D("0.001")
+        + (u.input_tokens - u.cached_input_tokens) * D("0.000002")
+        + u.cached_input_tokens * D("0.0000005")
+        + (u.output_tokens - u.reasoning_tokens) * D("0.000008")
+        + u.reasoning_tokens * D("0.00001")
+    )
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_the_demo_endpoint_priced_from_its_reported_usage(demo_server, tmp_path, stream):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.chat_url)
+    deltas: list[str] = []
+    result = tracker.call_sync("llm", "how much is this", stream=stream, on_text=deltas.append)
+    reply = result.reply
+    assert (reply.status, reply.text, reply.model) == (
+        "success",
+        "echo: how much is this",
+        CHAT_MODEL,
+    )
+    assert reply.rpc_url == demo_server.chat_url + "/chat/completions"
+    # 4 prompt words; 5 answer words + 2 reasoning tokens.
+    assert reply.usage == ReportedUsage(input_tokens=4, output_tokens=7, reasoning_tokens=2)
+    assert ("".join(deltas), len(deltas) >= 3) == ((reply.text, True) if stream else ("", False))
+    events = pd.read_parquet(tmp_path / "events")
+    assert len(events) == 1
+    e = events.iloc[0]
+    assert (e["protocol"], e["token_source"], e["reasoning_tokens"]) == (
+        "openai-chat",
+        "reported",
+        2,
+    )
+    assert e["cost_usd"] == _cost(reply.usage)
+
+
+def test_a_conversation_sends_the_earlier_turns_and_they_come_back_as_cached(demo_server, tmp_path):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.chat_url)
+    chat = ChatWidget(tracker)
+    first = asyncio.run(chat.send("hello there"))
+    second = asyncio.run(chat.send("and again"))
+    assert first is not None and second is not None
+    assert chat.history == [
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "echo: hello there"},
+        {"role": "user", "content": "and again"},
+        {"role": "assistant", "content": "echo: and again"},
+    ]
+    # The second prompt holds the first turn (2 + 3 words), reported as cached.
+    assert second.reply.usage == ReportedUsage(
+        input_tokens=7, output_tokens=5, cached_input_tokens=5, reasoning_tokens=2
+    )
+    assert second.event.cost_usd == _cost(second.reply.usage)
+    total = first.event.cost_usd + second.event.cost_usd
+    assert (
+        chat.total.value.startswith("Session: 2 call(s), $")
+        and str(total.normalize()) in chat.total.value
+    )
+    chat.clear()
+    assert chat.history == [] and chat.results == [] and "Session: 0 call(s)" in chat.total.value
+
+
+def test_errors_and_retries_through_a_mock_gateway():
+    answers = [503, 200]
+    seen: list[dict] = []
+
+    def handler(request):
+        seen.append(json.loads(request.content))
+        status = answers.pop(0)
+        if status != 200:
+            return httpx.Response(status, json={"error": {"message": "busy"}})
+        body = (
+            'data: {"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n'
+            f"data: {json.dumps({'choices': [], 'usage': USAGE})}\n\n"
+            "data: [DONE]\n\n"
+        )
+        return httpx.Response(
+            200, content=body.encode(), headers={"content-type": "text/event-stream"}
+        )
+
+    client = ChatCompletionsClient(transport=httpx.MockTransport(handler))
+    reply = asyncio.run(client.send("http://gw.test/llm", "hi", retries=1))
+    assert (reply.status, reply.text, reply.attempts) == ("success", "ok", 2)
+    assert reply.usage is not None and reply.usage.cached_input_tokens == 10
+    assert seen[0]["stream_options"] == {"include_usage": True}
+
+    failing = ChatCompletionsClient(
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(500, json={"error": {"message": "down"}})
+        )
+    )
+    down = asyncio.run(failing.send("http://gw.test/llm", "#error"))
+    assert (down.status, down.error_type, down.http_status) == ("error", "http_status", 500)
+    assert down.error.endswith(": down")
