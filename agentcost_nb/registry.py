@@ -251,20 +251,56 @@ def validate_agent_input(
 
 
 class Registry:
-    """The agents of one data home, backed by a JSON file."""
+    """The agents of one data home, backed by a JSON file.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    The file is never overwritten with less than it held: a file that does not
+    load is never saved over (``strict=False`` keeps the error in
+    ``load_error`` instead of raising, and every change is refused until the
+    file is fixed); a change made by someone else since it was read (by hand, or
+    another kernel) is loaded before a change is applied on top of it; and the
+    previous version is kept as ``<name>.bak`` before each overwrite.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, strict: bool = True) -> None:
         self.path = Path(path)
+        self.load_error: str | None = None  # why the file could not be loaded (strict=False)
         self._agents: dict[str, AgentConfig] = {}
-        if self.path.exists():
-            self._agents = self._load()
-
-    def _load(self) -> dict[str, AgentConfig]:
-        where = str(self.path)
+        self._synced: dict[str, AgentConfig] = {}  # as in the file when last read or written
+        self._disk: str | None = None  # the file's text then (None: there was no file)
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from exc
+            self._sync()
+        except ConfigError as exc:
+            if strict:
+                raise
+            self.load_error = str(exc)
+
+    def _sync(self) -> None:
+        """Load the file (when it exists) as the current state."""
+        text = self._read_text()
+        agents = self._load(text) if text is not None else {}
+        self._agents, self._synced, self._disk = dict(agents), agents, text
+        self.load_error = None
+
+    def _read_text(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise ConfigError(f"{self.path}: cannot read: {reason}") from None
+
+    def _refresh(self) -> None:
+        """Before a change: pick up edits made since the file was read; refuse a broken file."""
+        if self.load_error is not None or self._read_text() != self._disk:
+            try:
+                self._sync()
+            except ConfigError as exc:
+                self.load_error = str(exc)
+                raise ConfigError(f"not changed: fix the registry file first ({exc})") from None
+
+    def _load(self, text: str) -> dict[str, AgentConfig]:
+        where = str(self.path)
         if not text.strip():
             return {}
         try:
@@ -273,36 +309,78 @@ class Registry:
             raise ConfigError(
                 f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
             ) from None
+        lines = _key_lines(text)
+        for path, seen in lines.items():
+            if len(seen) > 1:
+                raise ConfigError(
+                    f"{where}, line {seen[1]}: {_dotted(path)}: appears twice in one object "
+                    f"(also on line {seen[0]}); keep one"
+                )
         if not isinstance(data, Mapping) or not isinstance(data.get("agents", []), list):
-            raise ConfigError(f'{where}: expected {{"version": 1, "agents": [...]}}')
+            raise ConfigError(f'{where}, line 1: expected {{"version": 1, "agents": [...]}}')
+        unknown = sorted(set(data) - {"version", "agents"})
+        if unknown:
+            at = lines.get((unknown[0],), [1])[0]
+            raise ConfigError(f"{where}, line {at}: unknown field(s) {', '.join(unknown)}")
+        version = data.get("version", REGISTRY_VERSION)
+        if version != REGISTRY_VERSION:
+            at = lines.get(("version",), [1])[0]
+            raise ConfigError(
+                f"{where}, line {at}: version {version!r} is not {REGISTRY_VERSION}: this file "
+                "was written by another version of agentcost_nb; it is left as it is"
+            )
         agents: dict[str, AgentConfig] = {}
         for i, raw in enumerate(data.get("agents", [])):
             label = raw.get("name") if isinstance(raw, Mapping) else None
-            cfg = AgentConfig.from_json(
-                raw, where=f"{where}: agents[{i}]" + (f" ({label})" if label else "")
-            )
+            here = f"agents[{i}]" + (f" ({label})" if label else "")
+            try:
+                cfg = AgentConfig.from_json(raw, where=here)
+            except ValidationError as exc:
+                at = _line_of(lines, ("agents", i, next(iter(exc.fields), "")))
+                raise ValidationError(exc.fields, where=f"{where}, line {at}: {here}") from None
+            except ConfigError as exc:
+                path, message = _error_path(str(exc), here)
+                at = _line_of(lines, ("agents", i, *path))
+                raise ConfigError(f"{where}, line {at}: {message}") from None
             if _key(cfg.name) in {_key(n) for n in agents}:
-                raise ConfigError(f"{where}: agents[{i}]: duplicate Agent Name {cfg.name!r}")
+                at = _line_of(lines, ("agents", i, "name"))
+                raise ConfigError(
+                    f"{where}, line {at}: {here}.name: duplicate Agent Name {cfg.name!r}"
+                )
             agents[cfg.name] = cfg
         return agents
 
     def save(self) -> None:
-        """Atomic: a temporary file in the same folder, fsynced, then renamed over."""
-        data = {"version": REGISTRY_VERSION, "agents": [a.to_json() for a in self._agents.values()]}
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
+        """Atomic: a temporary file in the same folder, fsynced, then renamed over.
+
+        Refused (and the change undone in memory) when the file did not load or
+        was changed by someone else since it was read; the old file is kept as
+        ``<name>.bak`` first.
+        """
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
+            if self.load_error is not None:
+                raise ConfigError(
+                    f"{self.path}: not saved: the file could not be loaded ({self.load_error})"
+                )
+            current = self._read_text()
+            if current != self._disk:
+                raise ConfigError(
+                    f"{self.path}: not saved: the file was changed by someone else since it "
+                    "was read; nothing was overwritten — try again"
+                )
+            data = {
+                "version": REGISTRY_VERSION,
+                "agents": [a.to_json() for a in self._agents.values()],
+            }
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if current is not None and current != text:
+                _write_atomic(self.path.with_name(self.path.name + ".bak"), current)
+            _write_atomic(self.path, text)
+        except ConfigError:
+            self._agents = dict(self._synced)  # memory stays what the file holds
+            raise
+        self._synced, self._disk = dict(self._agents), text
 
     def __iter__(self) -> Iterator[AgentConfig]:
         return iter(self._agents.values())
@@ -332,6 +410,7 @@ class Registry:
 
     def add(self, agent: AgentConfig) -> AgentConfig:
         """Register a new agent and save.  A duplicate name (ignoring case) is refused."""
+        self._refresh()
         if agent.name in self:
             raise ValidationError({"name": f"an agent named {agent.name!r} already exists"})
         problems = _field_problems(agent)
@@ -345,6 +424,7 @@ class Registry:
         self, name: str, sheet: PriceSheet, *, effective_from: datetime | None = None
     ) -> AgentConfig:
         """Add a price version (effective now unless given); older events keep their prices."""
+        self._refresh()
         agent = self.get(name)
         when = effective_from or datetime.now(UTC)
         sheet = replace(sheet, effective_from=when)
@@ -361,6 +441,7 @@ class Registry:
         """Change display name, URL, model or auth settings (not the name, not prices)."""
         if "name" in changes or "prices" in changes:
             raise ConfigError("the Agent Name is the agent's identity; use set_prices() for prices")
+        self._refresh()
         agent = replace(self.get(name), **changes)
         problems = _field_problems(agent)
         if problems:
@@ -370,9 +451,101 @@ class Registry:
         return agent
 
     def remove(self, name: str) -> None:
+        self._refresh()
         del self._agents[self.get(name).name]
         self.save()
 
 
 def _key(name: str) -> str:
     return name.casefold()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+# --------------------------------------------- where in the file: line numbers for errors
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+JsonPath = tuple[str | int, ...]
+
+
+def _key_lines(text: str) -> dict[JsonPath, list[int]]:
+    """The line of every object key and array item in a (valid) JSON text, by path.
+
+    A key that appears twice in one object has two lines.
+    """
+    found: dict[JsonPath, list[int]] = {}
+    stack: list[list[Any]] = []  # [is_object, path, key or index, expecting a key]
+    line, pos = 1, 0
+    for match in _TOKEN.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        token = match.group()
+        top = stack[-1] if stack else None
+        if token in ("}", "]"):
+            stack.pop()
+            continue
+        if token == ",":
+            if top is not None and top[0]:
+                top[3] = True
+            elif top is not None:
+                top[2] += 1
+            continue
+        if token == ":":
+            continue
+        if top is not None and top[0] and top[3]:  # an object key
+            top[2], top[3] = json.loads(token), False
+            found.setdefault((*top[1], top[2]), []).append(line)
+            continue
+        path: JsonPath = () if top is None else (*top[1], top[2])
+        if top is not None and not top[0]:
+            found.setdefault(path, []).append(line)
+        if token == "{":
+            stack.append([True, path, None, True])
+        elif token == "[":
+            stack.append([False, path, 0, False])
+    return found
+
+
+def _line_of(lines: dict[JsonPath, list[int]], path: JsonPath) -> int:
+    """The line of ``path``, or of its nearest enclosing part that is in the file."""
+    for n in range(len(path), 0, -1):
+        if path[:n] in lines:
+            return lines[path[:n]][0]
+    return 1
+
+
+def _dotted(path: JsonPath) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+_SUBPATH = re.compile(r"^((?:\.[A-Za-z_]\w*|\[\d+\])*): (.*)$", re.DOTALL)
+
+
+def _error_path(message: str, where: str) -> tuple[JsonPath, str]:
+    """The field an ``AgentConfig.from_json`` error is about, and the message naming it."""
+    match = _SUBPATH.match(message[len(where) :]) if message.startswith(where) else None
+    if match is None:
+        return (), message
+    sub, reason = match.groups()
+    path: list[str | int] = [
+        int(p[1:-1]) if p.startswith("[") else p[1:]
+        for p in re.findall(r"\.[A-Za-z_]\w*|\[\d+\]", sub)
+    ]
+    if reason.startswith("unknown field(s) "):
+        path.append(reason[len("unknown field(s) ") :].split(",")[0].strip())
+    elif reason.endswith("is not an ISO 8601 time"):
+        name = "effective_from" if path and isinstance(path[-1], int) else "created_at"
+        path.append(name)
+        message = f"{where}{sub}.{name}: {reason}"
+    return tuple(path), message
