@@ -11,7 +11,8 @@ from typing import Any
 import ipywidgets as W
 
 from ..demo_setup import agent_answers, register_demo_agents
-from ..errors import AgentCostError
+from ..errors import AgentCostError, ConfigError
+from ..eventlog import EventLog
 from ..home import DataHome
 from ..registry import AgentConfig
 from ..tracker import CallResult, Tracker
@@ -79,7 +80,12 @@ class App(W.VBox):
         demo: bool = True,
     ) -> None:
         self.problem = W.HTML()
-        self.tracker = tracker or Tracker(home)
+        self.read_only: str | None = None  # why agents cannot be used (a broken config file)
+        try:
+            self.tracker = tracker or Tracker(home)
+        except ConfigError as exc:
+            self._start_read_only(home, exc)
+            return
         if demo:
             try:
                 ensure_demo_agents(self.tracker)
@@ -100,6 +106,27 @@ class App(W.VBox):
         for i, title in enumerate(("Playground", "Agents", "Dashboard")):
             self.tabs.set_title(i, title)
         self._show_agents()
+        super().__init__([self.problem, self.tabs])
+
+    def _start_read_only(
+        self, home: DataHome | str | os.PathLike[str] | None, exc: ConfigError
+    ) -> None:
+        """A config file does not load: say what is wrong; the dashboard still shows the log.
+
+        Nothing is written until the file is fixed (then run the cell again / reload).
+        """
+        where = home if isinstance(home, DataHome) else DataHome.resolve(home)
+        self.read_only = str(exc)
+        self.problem.value = error_html(
+            f"{exc} — fix the file, then reload the app. Until then it is read-only: "
+            "the dashboard works; agents cannot be called, added or changed."
+        )
+        self.dashboard = Dashboard(EventLog(where.events_path))
+        notices = [W.HTML(error_html(f"unavailable until the file is fixed: {exc}")) for _ in "ab"]
+        self.tabs = W.Tab(children=[*notices, self.dashboard])
+        for i, title in enumerate(("Playground", "Agents", "Dashboard")):
+            self.tabs.set_title(i, title)
+        self.tabs.selected_index = 2
         super().__init__([self.problem, self.tabs])
 
     def _after_call(self, _result: CallResult) -> None:
