@@ -280,7 +280,10 @@ def _read(
             if f.end is not None:
                 keep.append(pc.less_equal(day, pa.scalar(f.end, pa.date32())))
             mask = functools.reduce(pc.and_, keep)
-            table, day = table.filter(mask), pc.filter(day, mask)
+            # The instant bounds of the scan already cut all but repeated (DST) hours:
+            # usually every row stays, and then the table is not copied.
+            if not pc.all(mask).as_py():
+                table, day = table.filter(mask), pc.filter(day, mask)
         if with_day:
             table = table.append_column("day", day)
     return table.select(wanted + (["day"] if with_day else []))
@@ -548,20 +551,22 @@ def _quantiles(
     keys: pa.ChunkedArray, values: pa.ChunkedArray, qs: Sequence[float]
 ) -> dict[Any, list[float]]:
     """Exact per-key quantiles (linear interpolation, numpy's default)."""
-    valid = pc.fill_null(pc.and_(pc.is_valid(values), pc.invert(pc.is_nan(values))), False)
-    keys, values = pc.filter(keys, valid), pc.filter(values, valid)
-    if len(values) == 0:
+    # Integer codes per key, without copying the key strings (memory at 10M events).
+    names = pc.unique(keys)
+    codes = pc.index_in(keys, value_set=names).to_numpy(zero_copy_only=False)
+    vals = pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    valid = ~np.isnan(vals)  # null or NaN latency: not measured
+    if not valid.all():
+        codes, vals = codes[valid], vals[valid]
+    if len(vals) == 0:
         return {}
-    encoded = pc.dictionary_encode(pa.concat_arrays(keys.chunks))
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    if len(encoded.dictionary) < 2**15:
-        codes = codes.astype(np.int16)  # numpy radix-sorts 16-bit ints
+    codes = codes.astype(np.int16 if len(names) < 2**15 else np.int64)  # radix-sorts int16
     order = np.argsort(codes, kind="stable")  # groups contiguous
-    vals = pc.cast(values, pa.float64()).to_numpy()[order]
-    counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    vals = vals[order]
+    counts = np.bincount(codes, minlength=len(names))
     ends = np.cumsum(counts)
     result: dict[Any, list[float]] = {}
-    for i, name in enumerate(encoded.dictionary.to_pylist()):
+    for i, name in enumerate(names.to_pylist()):
         if counts[i]:
             group = vals[ends[i] - counts[i] : ends[i]]
             result[name] = [float(v) for v in np.quantile(group, qs)]
