@@ -56,8 +56,11 @@ class CallResult:
 def credential_hint(agent: AgentConfig) -> str:
     """Where a missing key for ``agent`` should come from (names a variable, never a value)."""
     if agent.auth_env:
-        return f"enter it in the Agent key field or set ${agent.auth_env}"
-    return "enter it in the Agent key field, or name an environment variable in auth_env"
+        return f"set ${agent.auth_env} or give the key in the chat's Agent key field"
+    return (
+        "give the key in the chat's Agent key field (CLI: --auth-env VAR), "
+        "or name an environment variable in the agent's auth_env"
+    )
 
 
 class Tracker:

@@ -202,3 +202,27 @@ def test_chat_completions_send_the_key_as_a_bearer_token_and_name_it_when_missin
     missing = asyncio.run(client.send("http://gw.test/v1", "hi", stream=False))
     assert (missing.error_type, missing.http_status) == ("auth", 401)
     assert "needs a Bearer token" in missing.error and "authorization" not in seen[-1].headers
+
+
+def test_a_card_behind_the_key_is_fetched_again_with_it():
+    gets: list[str | None] = []
+    card = {"name": "G", "url": "http://gw.test/rpc", "protocolVersion": "0.3.0"}
+
+    def handler(request):
+        auth = request.headers.get("authorization")
+        if request.method == "GET":
+            gets.append(auth)
+            return (
+                httpx.Response(200, json=card) if auth == f"Bearer {KEY}" else httpx.Response(401)
+            )
+        ok = {"result": {"kind": "message", "parts": [{"kind": "text", "text": "inside"}]}}
+        return httpx.Response(200, json=ok) if auth == f"Bearer {KEY}" else httpx.Response(401)
+
+    client = A2AClient(transport=httpx.MockTransport(handler))
+    reply = asyncio.run(client.send("http://gw.test/a", "hi", auth_key=KEY))
+    assert (reply.status, reply.text) == ("success", "inside")
+    assert gets == [None, f"Bearer {KEY}"]  # public first; the key only when refused
+    refused = asyncio.run(
+        A2AClient(transport=httpx.MockTransport(handler)).send("http://gw.test/a", "hi")
+    )
+    assert refused.error_type == "auth" and "the agent card needs a credential" in refused.error

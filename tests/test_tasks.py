@@ -177,7 +177,12 @@ def test_cancel_before_sending_sends_nothing_and_cancel_after_the_call_does_noth
     early = CancelToken()
     early.cancel()
     reply = asyncio.run(client.send("http://agent.test/rpc", "hi", dialect="1.0", cancel=early))
-    assert (reply.status, reply.error_type, posts) == ("canceled", "canceled", [])
+    assert (reply.status, reply.error_type, reply.attempts, posts) == (
+        "canceled",
+        "canceled",
+        0,
+        [],
+    )
 
     late = CancelToken()
 

@@ -133,6 +133,7 @@ async def run_call(
         while True:
             attempts += 1
             progress.http_status = progress.retry_after = None
+            progress.partial = dict
             reply = await _guarded(attempt, progress, deadline)
             if attempts > retry.retries or not is_retryable(reply):
                 return reply
@@ -179,6 +180,6 @@ async def run_call(
         reply,
         extra=extra,
         error=redact(reply.error, secrets) if reply.error else reply.error,
-        attempts=max(attempts, 1),
+        attempts=attempts,  # 0: canceled before anything was sent
         latency_ms=(time.perf_counter() - started) * 1000,
     )

@@ -495,7 +495,7 @@ class A2AClient:
             return self._cardless_target(url, dialect)
         cached = self._cards.get(url)
         if cached is None:
-            fetched = await self._fetch_card(http, url, progress)
+            fetched = await self._fetch_card(http, url, progress, call.key)
             if isinstance(fetched, AgentReply):
                 if fetched.error_type == "no_agent_card":
                     self._cardless.add(url)
@@ -525,22 +525,33 @@ class A2AClient:
         return _Target(Endpoint(url, known or "1.0"), None, guessed=known is None)
 
     async def _fetch_card(
-        self, http: httpx.AsyncClient, url: str, progress: Progress
+        self, http: httpx.AsyncClient, url: str, progress: Progress, key: Secret | None
     ) -> tuple[str, dict[str, Any]] | AgentReply:
-        # Cards are public: no credential goes with this request.
+        # Cards are public: a credential goes with this request only if one is
+        # refused without it (as a Bearer token: the scheme is in the card).
         if "/.well-known/" in url:
             candidates = [url]  # the caller gave the card's own URL
         else:
             candidates = [url.rstrip("/") + path for path in CARD_PATHS]
         for card_url in candidates:
             progress.url = card_url
-            async with http.stream("GET", card_url, headers={"Accept": "application/json"}) as resp:
+            headers = {"Accept": "application/json"}
+            async with http.stream("GET", card_url, headers=headers) as resp:
                 progress.saw(resp)
                 status = resp.status_code
-                if status in _CARD_ABSENT:
-                    continue
-                raw = await read_capped(resp)
-                content_type = resp.headers.get("content-type")
+                if status in (401, 403) and key:
+                    await resp.aclose()
+                    headers.update(auth_headers(None, key))
+                    async with http.stream("GET", card_url, headers=headers) as again:
+                        progress.saw(again)
+                        status = again.status_code
+                        raw = await read_capped(again)
+                        content_type = again.headers.get("content-type")
+                else:
+                    if status in _CARD_ABSENT:
+                        continue
+                    raw = await read_capped(resp)
+                    content_type = resp.headers.get("content-type")
             where = safe_url(card_url)
             if not 200 <= status < 300:
                 reason = httpx.codes.get_reason_phrase(status)
