@@ -323,11 +323,23 @@ def model_usage_chart(
     *,
     measure: Literal["spend", "requests", "total_tokens"] = "spend",
     width: int = 420,
+    color_domain: Sequence[str] = (),
 ) -> alt.Chart:
-    """Bars per model, stacked by agent, measuring spend, requests or tokens."""
+    """Bars per model, stacked by agent, measuring spend, requests or tokens.
+
+    ``color_domain`` (agent labels in order, e.g. the daily chart's legend) gives
+    each agent the colour it has there; the legend lists only the agents drawn.
+    """
     if _is_empty(frame):
         return _message(NO_DATA, width=width, height=60)
     labels = agent_labels(frame)
+    present = list(dict.fromkeys(labels.values()))
+    if color_domain:
+        domain = list(dict.fromkeys([*color_domain, *present]))
+        scale = alt.Scale(domain=domain, scheme="tableau20" if len(domain) > 10 else "tableau10")
+        color = alt.Color("label:N", title="Agent", scale=scale, legend=alt.Legend(values=present))
+    else:
+        color = alt.Color("label:N", title="Agent", scale=_color_scale(len(labels)))
     rows = [
         {
             "agent_name": str(r["agent_name"]),
@@ -350,7 +362,7 @@ def model_usage_chart(
         .encode(
             y=alt.Y("model:N", sort="-x", title=None),
             x=alt.X(f"sum({measure}):Q", title=titles[measure], axis=axis),
-            color=alt.Color("label:N", title="Agent", scale=_color_scale(len(labels))),
+            color=color,
             tooltip=[
                 alt.Tooltip("label:N", title="Agent"),
                 alt.Tooltip("model:N", title="Model"),

@@ -389,6 +389,30 @@ def test_model_usage_chart() -> None:
     assert by_requests["encoding"]["x"]["field"] == "requests"
 
 
+def test_model_usage_colours_follow_a_given_agent_order() -> None:
+    frame = pd.DataFrame(
+        {
+            "agent_name": ["b"],
+            "display_name": ["Bee"],
+            "model": ["m"],
+            "requests": [1],
+            "input_tokens": [1],
+            "output_tokens": [1],
+            "total_tokens": [2],
+            "spend": [Decimal("1")],
+            "spend_float": [1.0],
+            "unpriced_requests": [0],
+        }
+    )
+    color = charts.model_usage_chart(frame, color_domain=["Ant", "Bee"]).to_dict()["encoding"][
+        "color"
+    ]
+    assert color["scale"] == {"domain": ["Ant", "Bee"], "scheme": "tableau10"}
+    assert color["legend"] == {"values": ["Bee"]}  # only what is drawn
+    plain = charts.model_usage_chart(frame).to_dict()["encoding"]["color"]
+    assert "domain" not in plain["scale"] and "legend" not in plain
+
+
 def test_activity_chart_success_rate_and_latency() -> None:
     frame = pd.DataFrame(
         {
