@@ -38,9 +38,9 @@ __all__ = ["CHARTS", "DOWNLOAD_LIMIT", "Dashboard", "export_html"]
 CHARTS: dict[str, str] = {
     "daily_spend": "Daily spend",
     "spend_per_agent": "Spend per agent",
+    "tokens_per_day": "Tokens per day",
     "model_usage": "Model usage",
     "activity": "Activity per agent",
-    "tokens_per_day": "Tokens per day",
 }
 # Exports up to this size are also offered as a download link (a data: URL in the
 # page); larger ones only as the file in the data home's exports/ folder.
@@ -78,7 +78,7 @@ def export_html(done: report.Export, *, limit: int = DOWNLOAD_LIMIT) -> str:
     data = base64.b64encode(done.path.read_bytes()).decode("ascii")
     link = (
         f'<a class="acnb-download" download="{esc(done.path.name)}" '
-        f'href="data:{done.media_type};base64,{data}">Download {esc(done.path.name)}</a>'
+        f'href="data:{done.media_type};base64,{data}">Download {done.format.upper()}</a>'
     )
     return f"{where} {link}"
 
@@ -139,7 +139,12 @@ class Dashboard(W.VBox):
         self.parquet_button.on_click(lambda _b: self._export_clicked("parquet"))
         self.save_button.on_click(lambda _b: self._save_clicked())
         self.export_status = W.HTML().add_class("acnb-export-status")
-        self.chart_slots = {name: W.Box().add_class(f"acnb-chart-{name}") for name in CHARTS}
+        self.chart_slots = {
+            name: W.Box(layout=W.Layout(flex="0 0 auto", margin="0 24px 12px 0")).add_class(
+                f"acnb-chart-{name}"
+            )
+            for name in CHARTS
+        }
         wrap = W.Layout(flex_flow="row wrap", align_items="flex-start")
         self.logs = LogsTable(log, page_size=page_size)
         super().__init__(
@@ -155,9 +160,10 @@ class Dashboard(W.VBox):
                     layout=wrap,
                 ),
                 W.HBox(
-                    [self.chart_slots["model_usage"], self.chart_slots["activity"]], layout=wrap
+                    [self.chart_slots["tokens_per_day"], self.chart_slots["model_usage"]],
+                    layout=wrap,
                 ),
-                self.chart_slots["tokens_per_day"],
+                self.chart_slots["activity"],
                 self.logs,
             ]
         )
@@ -205,13 +211,19 @@ class Dashboard(W.VBox):
         self._legend = charts.daily_legend(daily)
         self._draw(
             {
-                "daily_spend": charts.daily_spend_chart(daily, picked=self.picked_agents),
-                "spend_per_agent": charts.spend_per_agent_chart(
-                    per_agent, picked=self.picked_agents
+                "daily_spend": charts.daily_spend_chart(
+                    daily, picked=self.picked_agents, width=460, height=260
                 ),
-                "model_usage": charts.model_usage_chart(analytics.model_usage(log, f)),
-                "activity": charts.activity_chart(analytics.activity(log, f)),
-                "tokens_per_day": charts.tokens_chart(analytics.tokens_over_time(log, f)),
+                "spend_per_agent": charts.spend_per_agent_chart(
+                    per_agent, picked=self.picked_agents, width=260
+                ),
+                "tokens_per_day": charts.tokens_chart(
+                    analytics.tokens_over_time(log, f), width=460, height=200
+                ),
+                "model_usage": charts.model_usage_chart(
+                    analytics.model_usage(log, f), width=260, color_domain=list(self._legend)
+                ),
+                "activity": charts.activity_chart(analytics.activity(log, f), width=200),
             }
         )
         self.kpis.value = kpi_cards_html(kpis)

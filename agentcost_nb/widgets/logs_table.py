@@ -31,6 +31,10 @@ LOG_COLUMNS: dict[str, str] = {
     "latency_ms": "Latency (ms)",
     "cost_usd": "Cost",
 }
+_STYLE = (
+    ".acnb-logs th{text-align:left;border-bottom:2px solid #ccc;padding:2px 8px}"
+    ".acnb-logs td{border-bottom:1px solid #eee;padding:2px 8px;white-space:nowrap}"
+)
 _STATUS_COLOURS = {"success": "#1b5e20", "error": "#b71c1c", "timeout": "#e65100"}
 
 
@@ -90,6 +94,7 @@ def logs_html(page: EventPage) -> str:
             + "</tr>"
         )
     return (
+        f"<style>{_STYLE}</style>"
         '<table class="acnb-logs" style="border-collapse:collapse;font-size:90%">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )

@@ -121,15 +121,28 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="module")
-def voila_app(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaApp]:
-    """``agentcost-nb app`` (the launcher ``make demo`` runs) on a free port, fresh data home."""
+def voila_app(
+    chromium: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[VoilaApp]:
+    """``agentcost-nb app`` (the launcher ``make demo`` runs) on a free port, fresh data home.
+
+    A test module may define ``sample_events() -> list[Event]``: the launcher then
+    seeds the home with them, moved by whole days so the newest falls on today
+    (UTC, which is also the app's reporting zone here).
+    """
     base = tmp_path_factory.mktemp("voila-app")
-    home, sample = base / "home", base / "empty-sample"
+    home, sample = base / "home", base / "sample"
     sample.mkdir()
+    make_events = getattr(request.module, "sample_events", None)
+    if make_events is not None:
+        from agentcost_nb.eventlog import EventLog
+
+        EventLog(sample / "events").append(make_events())
     port = _free_port()
     log_path = base / "launcher.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCOST_NB_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env["TZ"] = "UTC"  # the dashboard's days and "today" match the seeded UTC days
     cmd = [
         sys.executable, "-m", "agentcost_nb.cli", "--home", str(home),
         "app", "--port", str(port), "--notebook", "notebooks/app.ipynb", "--sample", str(sample),

@@ -11,55 +11,20 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .helpers import CALL_TIMEOUT, LOAD_TIMEOUT, drawn, open_tab, stage
+from .helpers import expect as _expect
 
 pytestmark = pytest.mark.browser
 
 AGENT_NAME = "browser-bot"
 DISPLAY_NAME = "Browser Bot"
 DEMO_DISPLAY_NAME = "Echo Agent"  # registered by the launcher, $0.01 per query
-LOAD_TIMEOUT = 90_000  # ms: first render includes the kernel start and the App's import
-CALL_TIMEOUT = 30_000
-
-
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    return expect
-
-
-@contextmanager
-def stage(snap: Callable[[str], Path], name: str, page: Any) -> Iterator[None]:
-    """Screenshot a stage when it ends, also when it fails (then with the page's JS errors)."""
-    try:
-        yield
-    except BaseException as exc:
-        try:
-            snap(f"{name}-FAILED")
-        except Exception:
-            pass
-        errors = getattr(page, "page_errors", [])
-        if errors and isinstance(exc, AssertionError):
-            raise AssertionError(f"{exc}\npage errors: {errors}") from exc
-        raise
-    snap(name)
-
-
-def _panel(page: Any) -> Any:
-    """The visible tab's contents."""
-    return page.locator(".widget-tab-contents > .widget-box:visible")
-
-
-def _open_tab(page: Any, title: str) -> Any:
-    tab = page.get_by_role("tab", name=title, exact=True)
-    tab.click()
-    _expect()(tab).to_have_attribute("aria-selected", "true")
-    return _panel(page)
 
 
 def _form_input(panel: Any, label: str) -> Any:
@@ -106,37 +71,22 @@ def _wait_logs(
     raise AssertionError(f"logs table never showed {what}; last rows: {rows}")
 
 
-def _drawn(chart: Any) -> bool:
-    box = chart.locator("canvas, svg.marks").first.bounding_box()
-    return bool(box and box["width"] > 0 and box["height"] > 0)
-
-
-def _click_agent_bar(page: Any, charts: Any, display_name: str) -> None:
-    """Click ``display_name``'s bar in the chart whose clicks filter the dashboard.
+def _click_agent_bar(page: Any, chart: Any, display_name: str) -> None:
+    """Click ``display_name``'s bar in the Spend per agent chart.
 
     JupyterChart draws SVG here, and Vega labels every mark (aria-label
-    "Agent: Browser Bot; Spend: $0.05"), so bars are found by their label; both
-    charts have such bars, and a click counts only if it filtered the logs.
+    "Agent: Browser Bot; Name: browser-bot; Spend: $0.05; ..."), so the bar is
+    found by its label and clicked at its centre (Vega's svg root, not the
+    path, takes the events).
     """
-    bars = charts.locator(
-        f'svg.marks path[aria-roledescription="bar"][aria-label*="{display_name}"]'
+    bar = chart.locator(
+        f'svg.marks path[aria-roledescription="bar"][aria-label*="Agent: {display_name};"]'
     )
-    for i in range(bars.count()):
-        bars.nth(i).scroll_into_view_if_needed()
-        box = bars.nth(i).bounding_box()
-        if not (box and box["width"] > 0 and box["height"] > 0):
-            continue
-        # a mouse click at the bar's centre: Vega's svg root, not the path, takes the events
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        try:
-            _wait_logs(page, lambda r: bool(r) and set(r) == {display_name}, "", 5)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(
-        f"none of the {bars.count()} SVG bar(s) labelled {display_name!r} filtered the logs "
-        "when clicked (a bar found by Vega's aria-label; a canvas renderer has none)"
-    )
+    _expect()(bar).to_have_count(1)
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    assert box and box["width"] > 0 and box["height"] > 0, f"{display_name}'s bar: {box}"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def test_register_chat_and_dashboard(
@@ -153,7 +103,7 @@ def test_register_chat_and_dashboard(
         expect(page.locator(".acnb-error:visible")).to_have_count(0)
 
     with stage(snap, "agent-saved", page):
-        panel = _open_tab(page, "Agents")
+        panel = open_tab(page, "Agents")
         expect(panel.get_by_text("Add New Agent")).to_be_visible()
         _form_input(panel, "Agent Name").fill(AGENT_NAME)
         _form_input(panel, "Display Name").fill(DISPLAY_NAME)
@@ -167,7 +117,7 @@ def test_register_chat_and_dashboard(
         expect(panel.locator(".acnb-error:visible")).to_have_count(0)
 
     with stage(snap, "chat-reply", page):
-        panel = _open_tab(page, "Playground")
+        panel = open_tab(page, "Playground")
         agent = panel.get_by_label("Agent", exact=True)
         agent.select_option(label=DISPLAY_NAME)
         expect(agent).to_have_value(DISPLAY_NAME)  # ipywidgets uses the label as option value
@@ -191,30 +141,38 @@ def test_register_chat_and_dashboard(
         expect(panel.locator(".acnb-error:visible")).to_have_count(0)
 
     with stage(snap, "dashboard", page):
-        panel = _open_tab(page, "Dashboard")
+        panel = open_tab(page, "Dashboard")
         expect(panel.locator(".acnb-error:visible")).to_have_count(0)
         expect(panel.locator(".acnb-kpi").first).to_be_visible()
         expect(panel.locator(".acnb-kpi").filter(has_text="Total spend")).to_contain_text("$0.06")
         expect(panel.locator(".acnb-kpi").filter(has_text="Requests")).to_contain_text("2")
         charts = panel.locator(".vega-embed")
-        expect(charts.nth(1)).to_be_attached(timeout=CALL_TIMEOUT)  # spend per agent, daily
+        expect(charts).to_have_count(5, timeout=CALL_TIMEOUT)
         for i in range(charts.count()):
             chart = charts.nth(i)
             chart.scroll_into_view_if_needed()
             expect(chart.locator("canvas, svg.marks").first).to_be_visible(timeout=CALL_TIMEOUT)
             deadline = time.monotonic() + 10
-            while not _drawn(chart) and time.monotonic() < deadline:
+            while not drawn(chart) and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
-            assert _drawn(chart), f"chart {i} has an empty drawing area"
+            assert drawn(chart), f"chart {i} has an empty drawing area"
         rows = _wait_logs(
             page, lambda r: {DISPLAY_NAME, DEMO_DISPLAY_NAME} <= set(r), "both agents' calls"
         )
         assert len(rows) == 2, rows
 
     with stage(snap, "dashboard-filtered", page):
-        _click_agent_bar(page, charts, DISPLAY_NAME)
+        spend_chart = panel.locator(".acnb-chart-spend_per_agent .vega-embed")
+        _click_agent_bar(page, spend_chart, DISPLAY_NAME)
         rows = _wait_logs(
             page, lambda r: bool(r) and set(r) == {DISPLAY_NAME}, f"only {DISPLAY_NAME}"
         )
         assert rows == [DISPLAY_NAME]
-        expect(panel.locator(".acnb-kpi").filter(has_text="Total spend")).to_contain_text("$0.05")
+        spend = panel.locator('.acnb-kpi[data-metric="spend"] .acnb-kpi-value')
+        expect(spend).to_have_text("$0.05")
+        expect(panel.locator(".acnb-pick-text")).to_have_text(f"Filtered to {DISPLAY_NAME} —")
+        # the bars stay, the picked one highlighted: another agent can be clicked next
+        _click_agent_bar(page, spend_chart, DEMO_DISPLAY_NAME)
+        rows = _wait_logs(page, lambda r: set(r) == {DEMO_DISPLAY_NAME}, DEMO_DISPLAY_NAME)
+        assert rows == [DEMO_DISPLAY_NAME]
+        expect(spend).to_have_text("$0.01")
