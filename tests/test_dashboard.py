@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import io
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from agentcost_nb.errors import ValidationError
 from agentcost_nb.eventlog import EventLog
 from agentcost_nb.events import Event
 from agentcost_nb.keys import key_hash, mask_key
+from agentcost_nb.pricing import PriceSheet
+from agentcost_nb.synthetic import SyntheticAgent, write_synthetic
 from agentcost_nb.widgets.dashboard import CHARTS, Dashboard
 from agentcost_nb.widgets.filters import CUSTOM
 
@@ -86,6 +89,20 @@ def log_agents(dash: Dashboard) -> list[str]:
     """The Agent column of the logs table, top to bottom (as displayed, unescaped)."""
     rows = re.findall(r"<tr data-agent[^>]*><td>[^<]*</td><td>(.*?)</td>", dash.logs.table.value)
     return [html.unescape(r) for r in rows]
+
+
+def chart_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The daily chart's rows: its inline CSV folded and looked up as Vega does."""
+    rows = list(csv.DictReader(io.StringIO(spec["data"]["values"])))
+    lookup = next(t for t in spec["transform"] if "lookup" in t)
+    labels = {x["key"]: x for x in lookup["from"]["data"]["values"]}
+    keys = [k for k in rows[0] if k != "day"] if rows else []
+    return [
+        {"day": r["day"], "t": r[k], "agent_name": labels[k]["agent_name"]}
+        for r in rows
+        for k in keys
+        if r[k]
+    ]
 
 
 def drawn_agents(dash: Dashboard, name: str) -> set[str]:
@@ -427,3 +444,60 @@ def test_refresh_picks_up_new_calls(usage_log: EventLog) -> None:
     assert cards(dash)["requests"][0] == "7"
     assert log_agents(dash)[0] == "Cat"
     assert ("Cat", "c") in dash.filter_bar.selects["agents"].options
+
+
+def test_days_follow_the_reporting_zone_across_daylight_saving(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events")
+    log.append(
+        [
+            ev("2026-03-09T03:30:00Z", "a", "1"),  # 23:30 on 8 March in New York
+            ev("2026-03-09T04:30:00Z", "a", "2"),  # 00:30 on 9 March
+            ev("2026-11-01T05:30:00Z", "a", "4"),  # 01:30 EDT on 1 November
+            ev("2026-11-01T06:30:00Z", "a", "8"),  # 01:30 EST, the repeated hour
+        ]
+    )
+    dash = Dashboard(log, tz="America/New_York", days=0, today=date(2026, 11, 30))
+    drawn = chart_rows(dash.charts["daily_spend"].to_dict())
+    assert [(r["day"], r["t"]) for r in drawn] == [
+        ("2026-03-08", "$1.00"),
+        ("2026-03-09", "$2.00"),
+        ("2026-11-01", "$12.00"),
+    ]
+    assert [t.strftime("%Y-%m-%d %H:%M %Z") for t in dash.logs.page.frame["time"]] == [
+        "2026-11-01 01:30 EST",
+        "2026-11-01 01:30 EDT",
+        "2026-03-09 00:30 EDT",
+        "2026-03-08 23:30 EDT",
+    ]
+    dash.set_range(date(2026, 3, 9), date(2026, 3, 9))
+    assert cards(dash)["spend"][0] == "$2.00"
+
+
+@pytest.mark.slow
+def test_widget_payloads_stay_small_for_100k_events(tmp_path: Path) -> None:
+    agents = [
+        SyntheticAgent(
+            name=f"agent.{i:02d}",
+            display_name=f"Agent {i:02d}",
+            sheet=PriceSheet(
+                cost_per_query=Decimal("0.0013"), output_cost_per_token=Decimal("0.00000937")
+            ),
+            models=(f"model-{i % 3}",),
+        )
+        for i in range(20)
+    ]
+    log = EventLog(tmp_path / "events")
+    write_synthetic(
+        log, 100_000, agents=agents, days=90, end=datetime(2026, 3, 21, tzinfo=UTC), seed=3
+    )
+    dash = make(log, days=90, page_size=50)
+    sizes = {name: len(json.dumps(w.spec)) for name, w in dash.chart_widgets.items()}
+    assert all(size < 50_000 for size in sizes.values()), sizes
+    assert len(dash.charts["daily_spend"].to_dict()["encoding"]["x"]["scale"]["domain"]) == 90
+    assert dash.logs.page is not None and dash.logs.page.total == 100_000
+    assert len(dash.logs.table.value) < 60_000  # one page of 50 rows, not the log
+    assert "Page 1 of 2,000 · calls 1–50 of 100,000" in dash.logs.label.value
+    dash.pick_agents("agent.07")
+    assert drawn_agents(dash, "model_usage") == {"agent.07"}
+    picked = an.totals(log, an.Filters(agents=("agent.07",), tz="UTC")).requests
+    assert 1_000 < picked < 10_000 and dash.logs.page.total == picked
