@@ -15,10 +15,20 @@ traceback's locals or a log line shows ``Secret('****')``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["AuthScheme", "Secret", "auth_headers", "redact", "scheme_from_card"]
+from agentcost_nb.client._wire import safe_url
+from agentcost_nb.client.types import AgentReply
+
+__all__ = [
+    "AuthScheme",
+    "Secret",
+    "auth_failure",
+    "auth_headers",
+    "redact",
+    "scheme_from_card",
+]
 
 
 class Secret:
@@ -138,3 +148,25 @@ def redact(text: str, secrets: Iterable[Secret | None]) -> str:
         if secret and secret.reveal():
             text = text.replace(secret.reveal(), "****")
     return text
+
+
+def auth_failure(
+    reply: AgentReply,
+    scheme: AuthScheme | None,
+    *,
+    url: str,
+    key_given: bool,
+    hint: str = "",
+    card: bool = False,
+) -> AgentReply:
+    """A 401 / 403 as an error naming the credential wanted (never the key) and where from."""
+    status = f"HTTP {reply.http_status}" if reply.http_status else "refused"
+    where = safe_url(reply.rpc_url or url)
+    wanted = scheme.describe() if scheme else "a credential"
+    what = "the agent card" if card else "the agent"
+    if key_given:
+        error = f"{status} from {where}: {what} refused the key sent as {wanted}"
+    else:
+        error = f"{status} from {where}: {what} needs {wanted} and none was given"
+        error += f" ({hint or 'pass auth_key='})"
+    return replace(reply, error=error)

@@ -73,17 +73,17 @@ class Progress:
         self.http_status = response.status_code
         self.retry_after = retry_after_seconds(response.headers.get("retry-after"))
 
-
-def _error(
-    progress: Progress, error_type: ErrorType, error: str, *, status: CallStatus = "error"
-) -> AgentReply:
-    fields: dict[str, Any] = {
-        "rpc_url": progress.rpc_url,
-        "protocol": progress.protocol,
-        "http_status": progress.http_status,
-    }
-    fields.update(progress.partial())
-    return failure(error_type, error, status, **fields)
+    def failure(
+        self, error_type: ErrorType, error: str, *, status: CallStatus = "error"
+    ) -> AgentReply:
+        """A failed reply carrying where the call got to and the answer so far."""
+        fields: dict[str, Any] = {
+            "rpc_url": self.rpc_url,
+            "protocol": self.protocol,
+            "http_status": self.http_status,
+        }
+        fields.update(self.partial())
+        return failure(error_type, error, status, **fields)
 
 
 async def _guarded(
@@ -100,18 +100,18 @@ def _reply_for(exc: Exception, progress: Progress, deadline: float) -> AgentRepl
     where = safe_url(progress.url)  # where the call had got to
     if isinstance(exc, httpx.TimeoutException):
         error = f"no reply from {where} within {deadline:g} s"
-        return _error(progress, "timeout", error, status="timeout")
+        return progress.failure("timeout", error, status="timeout")
     if isinstance(exc, httpx.InvalidURL):
-        return _error(progress, "connect", f"invalid URL {where!r}: {exc}")
+        return progress.failure("connect", f"invalid URL {where!r}: {exc}")
     if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol | httpx.ProxyError):
         reason = one_line(exc) or type(exc).__name__
-        return _error(progress, "connect", f"could not connect to {where}: {reason}")
+        return progress.failure("connect", f"could not connect to {where}: {reason}")
     if isinstance(exc, TooLarge | SSETooLarge):
-        return _error(progress, "invalid_response", f"reply larger than 10 MB from {where}")
+        return progress.failure("invalid_response", f"reply larger than 10 MB from {where}")
     # Broken connections, protocol and decoding errors, or anything a custom
     # transport raises: the request may have reached the agent, so no retry.
     reason = f"{type(exc).__name__}: {one_line(exc)}".rstrip(": ")
-    return _error(progress, "invalid_response", f"broken reply from {where}: {reason}")
+    return progress.failure("invalid_response", f"broken reply from {where}: {reason}")
 
 
 async def run_call(
@@ -151,7 +151,7 @@ async def run_call(
                 error = f"the reply from {where} did not finish within {deadline:g} s"
             else:
                 error = f"no reply from {where} within {deadline:g} s"
-            reply = _error(progress, "timeout", error, status="timeout")
+            reply = progress.failure("timeout", error, status="timeout")
         except asyncio.CancelledError:
             if cancel is None or not cancel.claim():
                 raise
@@ -165,8 +165,7 @@ async def run_call(
                 note = "the agent did not confirm the cancel in time"
             except Exception as exc:  # telling the agent is best effort
                 note = f"telling the agent failed: {type(exc).__name__}"
-        reply = _error(
-            progress,
+        reply = progress.failure(
             "canceled",
             "canceled by the user" + (f"; {note}" if note else ""),
             status="canceled",

@@ -11,10 +11,11 @@ earlier turn's usage, so it counts only when no event reported any.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from agentcost_nb.client._sse import SSEEvent
 from agentcost_nb.client._wire import (
     FINISHED_STATES,
     artifacts_of,
@@ -22,15 +23,18 @@ from agentcost_nb.client._wire import (
     failure,
     metadata_of,
     normalize_state,
+    parse_document,
+    partial_fields,
     parts_text,
     reply_from_result,
     reply_from_task,
+    rpc_failure,
     str_or_none,
 )
 from agentcost_nb.client.types import AgentReply
 from agentcost_nb.usage import UsageTally
 
-__all__ = ["StreamFold"]
+__all__ = ["StreamFold", "fold_stream"]
 
 
 class StreamFold:
@@ -156,3 +160,40 @@ class StreamFold:
             context_id=reply.context_id or self.context_id,
             task_id=reply.task_id or self.task_id,
         )
+
+
+async def fold_stream(
+    events: AsyncIterable[SSEEvent],
+    fold: StreamFold,
+    *,
+    rpc_url: str,
+    where: str,
+    fields: dict[str, Any],
+    on_event: Callable[[str], None],
+) -> AgentReply:
+    """Read events into ``fold`` until it is finished or the stream ends; the one reply.
+
+    ``on_event`` gets each event's new text ("" if none). An error event or
+    an event that is not JSON-RPC ends the call as a failure that keeps the
+    answer so far. A finished fold stops reading: nothing meaningful can
+    follow, so the close (1.0 has no final flag) is not waited for.
+    """
+
+    def failed(reply: AgentReply) -> AgentReply:
+        so_far = partial_fields(fold.reply(rpc_url=rpc_url, where=where, **fields))
+        keep = ("text", "context_id", "task_id", "task_state", "streamed_chunks")
+        return replace(reply, **{k: so_far[k] for k in keep})
+
+    async for event in events:
+        doc = parse_document(event.data, where, rpc_url=rpc_url, **fields)
+        if isinstance(doc, AgentReply):
+            return failed(doc)
+        if doc.get("error") is not None:
+            return failed(rpc_failure(doc["error"], where, rpc_url=rpc_url, **fields))
+        if "result" not in doc:
+            error = f"an event from {where} has neither a result nor an error"
+            return failed(failure("invalid_response", error, rpc_url=rpc_url, **fields))
+        on_event(fold.feed(doc["result"]))
+        if fold.finished:
+            break
+    return fold.reply(rpc_url=rpc_url, where=where, **fields)

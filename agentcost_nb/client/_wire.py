@@ -35,6 +35,7 @@ __all__ = [
     "normalize_state",
     "one_line",
     "parse_response",
+    "partial_fields",
     "parts_text",
     "reply_from_result",
     "rpc_failure",
@@ -341,6 +342,15 @@ def reply_from_task(
         extra={"unfinished": True} if state in RUNNING_STATES else {},
         **fields,
     )
+
+
+_PARTIAL_FIELDS = ("text", "usage", "model", "context_id", "task_id", "task_state",
+                   "streamed_chunks", "polls")  # fmt: skip
+
+
+def partial_fields(reply: AgentReply) -> dict[str, Any]:
+    """The answer-so-far fields of ``reply``, to carry into a timeout or cancel reply."""
+    return {name: getattr(reply, name) for name in _PARTIAL_FIELDS}
 
 
 def is_unfinished(reply: AgentReply) -> bool:

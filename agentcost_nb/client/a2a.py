@@ -21,21 +21,27 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import ssl
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import httpx
 
-from agentcost_nb.client._auth import AuthScheme, Secret, auth_headers, scheme_from_card
+from agentcost_nb.client._auth import (
+    AuthScheme,
+    Secret,
+    auth_failure,
+    auth_headers,
+    scheme_from_card,
+)
 from agentcost_nb.client._call import MAX_REPLY_BYTES, Progress, read_capped, run_call
 from agentcost_nb.client._cancel import CancelToken
+from agentcost_nb.client._cards import CardBook
 from agentcost_nb.client._retry import RetryPolicy
 from agentcost_nb.client._sse import aiter_sse
-from agentcost_nb.client._stream import StreamFold
+from agentcost_nb.client._stream import StreamFold, fold_stream
 from agentcost_nb.client._wire import (
     DIALECTS,
     PROTOCOL,
@@ -47,15 +53,14 @@ from agentcost_nb.client._wire import (
     is_unfinished,
     normalize_state,
     one_line,
-    parse_document,
     parse_response,
-    rpc_failure,
+    partial_fields,
     safe_url,
     send_request,
     streaming_from_card,
     task_request,
 )
-from agentcost_nb.client.types import AgentReply, ErrorType, TextCallback
+from agentcost_nb.client.types import AgentReply, TextCallback
 from agentcost_nb.errors import ValidationError
 
 __all__ = [
@@ -69,16 +74,8 @@ __all__ = [
     "send_request",
 ]
 
-CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
-_CARD_ABSENT = {404, 405, 410}  # a card missing at one path: try the next one
 # JSON-RPC errors meaning "I do not speak this dialect": the request did nothing.
 _WRONG_DIALECT_CODES = {-32601, -32600, -32009}
-_PARTIAL_FIELDS = ("text", "usage", "model", "context_id", "task_id", "task_state",
-                   "streamed_chunks", "polls")  # fmt: skip
-
-
-def _partial(reply: AgentReply) -> dict[str, Any]:
-    return {name: getattr(reply, name) for name in _PARTIAL_FIELDS}
 
 
 def _secret(key: str | Secret | None) -> Secret | None:
@@ -105,15 +102,6 @@ class _Call:
     # One id for the message however often it is sent: a retry is the same
     # message again, so an agent can tell it from a new one.
     message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-
-@dataclass
-class _Target:
-    """Where a call goes, once the card (or its absence) is known."""
-
-    endpoint: Endpoint
-    card: Mapping[str, Any] | None
-    guessed: bool  # no card and no dialect given: 1.0 first, then 0.3
 
 
 class A2AClient:
@@ -145,9 +133,7 @@ class A2AClient:
         self._retry = retry or RetryPolicy()
         self._poll_interval = poll_interval
         self._max_poll_interval = max_poll_interval
-        self._cards: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._cardless: set[str] = set()  # URLs known to serve no card
-        self._detected: dict[str, Dialect] = {}  # dialect found for a card-less URL
+        self._cards = CardBook()
         self._ids = itertools.count(1)
         self._ssl: ssl.SSLContext | None = None
 
@@ -223,7 +209,7 @@ class A2AClient:
         deadline = self._deadline(timeout)
 
         async def attempt(progress: Progress) -> AgentReply:
-            target = await self._target(http, call, progress)
+            target = await self._cards.target(http, url, call.dialect, key, progress)
             if isinstance(target, AgentReply):
                 return target
             headers = auth_headers(scheme_from_card(target.card), key)
@@ -274,8 +260,10 @@ class A2AClient:
     async def _attempt(
         self, http: httpx.AsyncClient, call: _Call, progress: Progress
     ) -> AgentReply:
-        target = await self._target(http, call, progress)
+        target = await self._cards.target(http, call.url, call.dialect, call.key, progress)
         if isinstance(target, AgentReply):
+            if target.error_type == "auth":
+                return _auth_failure(target, None, call, card=True)
             return target
         scheme = scheme_from_card(target.card)
         headers = auth_headers(scheme, call.key)
@@ -290,13 +278,13 @@ class A2AClient:
                 endpoint = Endpoint(endpoint.rpc_url, "0.3" if endpoint.dialect == "1.0" else "1.0")
                 reply = await self._exchange(http, call, endpoint, progress, headers, stream)
             if _wrong_dialect(reply) or reply.http_status in (404, 405):
-                return self._no_agent(call.url, reply)
+                return self._cards.no_agent(call.url, reply)
             if reply.http_status is not None and 200 <= reply.http_status < 300:
-                self._detected[call.url] = endpoint.dialect
+                self._cards.detected(call.url, endpoint.dialect)
         if is_unfinished(reply):
             reply = await self._poll(http, call, endpoint, reply, progress, headers)
         if reply.error_type == "auth":
-            reply = self._auth_failure(reply, scheme, call)
+            reply = _auth_failure(reply, scheme, call)
         return reply
 
     async def _exchange(
@@ -330,7 +318,7 @@ class A2AClient:
     def _track(self, progress: Progress, reply: AgentReply) -> None:
         if reply.task_id:
             progress.notes["task_id"] = reply.task_id
-        progress.partial = lambda: _partial(reply)
+        progress.partial = lambda: partial_fields(reply)
 
     async def _post(
         self,
@@ -369,9 +357,17 @@ class A2AClient:
         request_headers = {"Accept": "text/event-stream", **_version(endpoint), **headers}
         fold = StreamFold()
         fields: dict[str, Any] = {"protocol": PROTOCOL[endpoint.dialect]}
+        status_shown = ""
 
-        def partial() -> dict[str, Any]:
-            return _partial(fold.reply(rpc_url=endpoint.rpc_url, where=where, **fields))
+        def on_event(delta: str) -> None:
+            nonlocal status_shown
+            if fold.task_id:
+                progress.notes["task_id"] = fold.task_id  # for a CancelTask
+            if delta:
+                _notify(call.on_text, delta, progress)
+            if fold.status_text != status_shown:
+                status_shown = fold.status_text
+                _notify(call.on_status, status_shown, progress)
 
         async with http.stream(
             "POST", endpoint.rpc_url, json=body, headers=request_headers
@@ -398,36 +394,17 @@ class A2AClient:
                     rpc_url=endpoint.rpc_url,
                     **fields,
                 )
-            progress.partial = partial
-            status_shown = ""
-            async for event in aiter_sse(response, max_bytes=MAX_REPLY_BYTES):
-                doc = parse_document(event.data, where)
-                if isinstance(doc, AgentReply):
-                    return replace(
-                        doc, rpc_url=endpoint.rpc_url, **fields, **_partial_text(partial)
-                    )
-                if doc.get("error") is not None:
-                    bad = rpc_failure(doc["error"], where, rpc_url=endpoint.rpc_url, **fields)
-                    return replace(bad, **_partial_text(partial))
-                if "result" not in doc:
-                    return failure(
-                        "invalid_response",
-                        f"an event from {where} has neither a result nor an error",
-                        rpc_url=endpoint.rpc_url,
-                        **fields,
-                        **_partial_text(partial),
-                    )
-                delta = fold.feed(doc["result"])
-                if fold.task_id:
-                    progress.notes["task_id"] = fold.task_id
-                if delta:
-                    _notify(call.on_text, delta, progress)
-                if fold.status_text != status_shown:
-                    status_shown = fold.status_text
-                    _notify(call.on_status, status_shown, progress)
-                if fold.finished:
-                    break  # nothing meaningful can follow; do not wait for the close
-        return fold.reply(rpc_url=endpoint.rpc_url, where=where, **fields)
+            progress.partial = lambda: partial_fields(
+                fold.reply(rpc_url=endpoint.rpc_url, where=where, **fields)
+            )
+            return await fold_stream(
+                aiter_sse(response, max_bytes=MAX_REPLY_BYTES),
+                fold,
+                rpc_url=endpoint.rpc_url,
+                where=where,
+                fields=fields,
+                on_event=on_event,
+            )
 
     async def _poll(
         self,
@@ -473,8 +450,7 @@ class A2AClient:
         endpoint = progress.notes.get("endpoint")
         if not isinstance(task_id, str) or not isinstance(endpoint, Endpoint):
             return ""
-        target = self._cards.get(call.url)
-        headers = auth_headers(scheme_from_card(target[1] if target else None), call.key)
+        headers = auth_headers(scheme_from_card(self._cards.card(call.url)), call.key)
         body = task_request("cancel", task_id, dialect=endpoint.dialect, request_id=self._next_id())
         reply = await self._post(http, endpoint, body, Progress(url=endpoint.rpc_url), headers)
         if reply.task_state == "canceled":
@@ -483,124 +459,6 @@ class A2AClient:
         if reply.task_state:
             progress.notes["task_state"] = reply.task_state
         return f"the agent did not cancel the task: {reply.error or reply.task_state}"
-
-    # ------------------------------------------------------------ card, auth
-
-    async def _target(
-        self, http: httpx.AsyncClient, call: _Call, progress: Progress
-    ) -> _Target | AgentReply:
-        """Where to send, from the (cached) card; or the reply explaining why not."""
-        url, dialect = call.url, call.dialect
-        if url in self._cardless:
-            return self._cardless_target(url, dialect)
-        cached = self._cards.get(url)
-        if cached is None:
-            fetched = await self._fetch_card(http, url, progress, call.key)
-            if isinstance(fetched, AgentReply):
-                if fetched.error_type == "no_agent_card":
-                    self._cardless.add(url)
-                    return self._cardless_target(url, dialect)
-                if dialect is not None and fetched.error_type != "auth":
-                    return _Target(Endpoint(url, dialect), None, guessed=False)
-                if fetched.error_type == "auth":
-                    return self._auth_failure(fetched, None, call, card=True)
-                return fetched
-            self._cards[url] = cached = fetched
-        card_url, card = cached
-        endpoint = endpoint_from_card(card, card_url, prefer=dialect)
-        if endpoint is not None:
-            return _Target(endpoint, card, guessed=False)
-        if dialect is not None:
-            return _Target(Endpoint(url, dialect), card, guessed=False)
-        return _fail(
-            progress,
-            "invalid_response",
-            f"the agent card at {safe_url(card_url)} lists no JSON-RPC interface",
-        )
-
-    def _cardless_target(self, url: str, dialect: Dialect | None) -> _Target:
-        if dialect is not None:
-            return _Target(Endpoint(url, dialect), None, guessed=False)
-        known = self._detected.get(url)
-        return _Target(Endpoint(url, known or "1.0"), None, guessed=known is None)
-
-    async def _fetch_card(
-        self, http: httpx.AsyncClient, url: str, progress: Progress, key: Secret | None
-    ) -> tuple[str, dict[str, Any]] | AgentReply:
-        # Cards are public: a credential goes with this request only if one is
-        # refused without it (as a Bearer token: the scheme is in the card).
-        if "/.well-known/" in url:
-            candidates = [url]  # the caller gave the card's own URL
-        else:
-            candidates = [url.rstrip("/") + path for path in CARD_PATHS]
-        for card_url in candidates:
-            progress.url = card_url
-            headers = {"Accept": "application/json"}
-            async with http.stream("GET", card_url, headers=headers) as resp:
-                progress.saw(resp)
-                status = resp.status_code
-                if status in (401, 403) and key:
-                    await resp.aclose()
-                    headers.update(auth_headers(None, key))
-                    async with http.stream("GET", card_url, headers=headers) as again:
-                        progress.saw(again)
-                        status = again.status_code
-                        raw = await read_capped(again)
-                        content_type = again.headers.get("content-type")
-                else:
-                    if status in _CARD_ABSENT:
-                        continue
-                    raw = await read_capped(resp)
-                    content_type = resp.headers.get("content-type")
-            where = safe_url(card_url)
-            if not 200 <= status < 300:
-                reason = httpx.codes.get_reason_phrase(status)
-                error_type: ErrorType = "auth" if status in (401, 403) else "http_status"
-                return _fail(
-                    progress, error_type, f"HTTP {status} {reason} for the agent card at {where}"
-                )
-            try:
-                card = json.loads(raw) if is_json_media(content_type) else None
-            except (ValueError, RecursionError):
-                card = None
-            if not isinstance(card, dict):
-                return _fail(
-                    progress, "invalid_response", f"the agent card at {where} is not a JSON object"
-                )
-            return card_url, card
-        return self._no_card(url, progress)
-
-    def _no_card(self, url: str, progress: Progress) -> AgentReply:
-        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
-        return _fail(progress, "no_agent_card", f"no agent card at {tried}")
-
-    def _no_agent(self, url: str, reply: AgentReply) -> AgentReply:
-        """A card-less URL that does not answer A2A JSON-RPC either."""
-        self._cardless.discard(url)
-        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
-        why = f"HTTP {reply.http_status}" if reply.error_type == "http_status" else reply.error
-        return replace(
-            reply,
-            error_type="no_agent_card",
-            error=f"no agent card at {tried}, and {safe_url(url)} does not answer A2A "
-            f"JSON-RPC ({one_line(why, 200)}); check the URL or set the dialect",
-        )
-
-    @staticmethod
-    def _auth_failure(
-        reply: AgentReply, scheme: AuthScheme | None, call: _Call, *, card: bool = False
-    ) -> AgentReply:
-        """A 401 / 403 as an error naming the credential wanted, never the key."""
-        status = f"HTTP {reply.http_status}" if reply.http_status else "refused"
-        where = safe_url(reply.rpc_url or call.url)
-        wanted = scheme.describe() if scheme else "a credential"
-        what = "the agent card" if card else "the agent"
-        if call.key:
-            error = f"{status} from {where}: {what} refused the key sent as {wanted}"
-        else:
-            hint = call.credential_hint or "pass auth_key="
-            error = f"{status} from {where}: {what} needs {wanted} and none was given ({hint})"
-        return replace(reply, error=error)
 
 
 def _version(endpoint: Endpoint) -> dict[str, str]:
@@ -611,20 +469,11 @@ def _wrong_dialect(reply: AgentReply) -> bool:
     return reply.error_type == "jsonrpc" and reply.extra.get("jsonrpc_code") in _WRONG_DIALECT_CODES
 
 
-def _partial_text(partial: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    fields = partial()
-    return {
-        k: fields[k] for k in ("text", "context_id", "task_id", "task_state", "streamed_chunks")
-    }
-
-
-def _fail(progress: Progress, error_type: ErrorType, error: str) -> AgentReply:
-    return failure(
-        error_type,
-        error,
-        rpc_url=progress.rpc_url,
-        protocol=progress.protocol,
-        http_status=progress.http_status,
+def _auth_failure(
+    reply: AgentReply, scheme: AuthScheme | None, call: _Call, *, card: bool = False
+) -> AgentReply:
+    return auth_failure(
+        reply, scheme, url=call.url, key_given=bool(call.key), hint=call.credential_hint, card=card
     )
 
 

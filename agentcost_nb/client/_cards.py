@@ -1,0 +1,156 @@
+"""Agent cards: fetched once per client, and what was learned about URLs that have none.
+
+``CardBook.target`` answers "where and how do I send to this URL?": from the
+card at ``/.well-known/agent-card.json`` (then ``agent.json``), or, when there
+is no card, the URL itself as the JSON-RPC URL — in the dialect the caller
+set, the one detected on an earlier call, or 1.0 to try first (``guessed``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from agentcost_nb.client._auth import Secret, auth_headers
+from agentcost_nb.client._call import Progress, read_capped
+from agentcost_nb.client._wire import (
+    Dialect,
+    Endpoint,
+    endpoint_from_card,
+    is_json_media,
+    one_line,
+    safe_url,
+)
+from agentcost_nb.client.types import AgentReply, ErrorType
+
+__all__ = ["CARD_PATHS", "CardBook", "Target"]
+
+CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
+_CARD_ABSENT = {404, 405, 410}  # a card missing at one path: try the next one
+
+
+@dataclass
+class Target:
+    """Where a call goes, once the card (or its absence) is known."""
+
+    endpoint: Endpoint
+    card: Mapping[str, Any] | None
+    guessed: bool  # no card and no dialect given: 1.0 first, then 0.3
+
+
+class CardBook:
+    def __init__(self) -> None:
+        self._cards: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._cardless: set[str] = set()  # URLs known to serve no card
+        self._detected: dict[str, Dialect] = {}  # dialect found for a card-less URL
+
+    def card(self, url: str) -> Mapping[str, Any] | None:
+        cached = self._cards.get(url)
+        return cached[1] if cached else None
+
+    def detected(self, url: str, dialect: Dialect) -> None:
+        """A card-less URL answered in ``dialect``: use it from now on."""
+        self._detected[url] = dialect
+
+    async def target(
+        self,
+        http: httpx.AsyncClient,
+        url: str,
+        dialect: Dialect | None,
+        key: Secret | None,
+        progress: Progress,
+    ) -> Target | AgentReply:
+        """Where to send, from the (cached) card; or the failed reply saying why not."""
+        if url in self._cardless:
+            return self._cardless_target(url, dialect)
+        cached = self._cards.get(url)
+        if cached is None:
+            fetched = await self._fetch(http, url, progress, key)
+            if isinstance(fetched, AgentReply):
+                if fetched.error_type == "no_agent_card":
+                    self._cardless.add(url)
+                    return self._cardless_target(url, dialect)
+                if dialect is not None and fetched.error_type != "auth":
+                    return Target(Endpoint(url, dialect), None, guessed=False)
+                return fetched
+            self._cards[url] = cached = fetched
+        card_url, card = cached
+        endpoint = endpoint_from_card(card, card_url, prefer=dialect)
+        if endpoint is not None:
+            return Target(endpoint, card, guessed=False)
+        if dialect is not None:
+            return Target(Endpoint(url, dialect), card, guessed=False)
+        return progress.failure(
+            "invalid_response",
+            f"the agent card at {safe_url(card_url)} lists no JSON-RPC interface",
+        )
+
+    def _cardless_target(self, url: str, dialect: Dialect | None) -> Target:
+        if dialect is not None:
+            return Target(Endpoint(url, dialect), None, guessed=False)
+        known = self._detected.get(url)
+        return Target(Endpoint(url, known or "1.0"), None, guessed=known is None)
+
+    def no_agent(self, url: str, reply: AgentReply) -> AgentReply:
+        """A card-less URL that does not answer A2A JSON-RPC either."""
+        self._cardless.discard(url)
+        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
+        why = f"HTTP {reply.http_status}" if reply.error_type == "http_status" else reply.error
+        return replace(
+            reply,
+            error_type="no_agent_card",
+            error=f"no agent card at {tried}, and {safe_url(url)} does not answer A2A "
+            f"JSON-RPC ({one_line(why, 200)}); check the URL or set the dialect",
+        )
+
+    async def _fetch(
+        self, http: httpx.AsyncClient, url: str, progress: Progress, key: Secret | None
+    ) -> tuple[str, dict[str, Any]] | AgentReply:
+        # Cards are public: a credential goes with this request only if one is
+        # refused without it (as a Bearer token: the scheme is in the card).
+        if "/.well-known/" in url:
+            candidates = [url]  # the caller gave the card's own URL
+        else:
+            candidates = [url.rstrip("/") + path for path in CARD_PATHS]
+        for card_url in candidates:
+            progress.url = card_url
+            status, content_type, raw = await self._get(http, card_url, progress, None)
+            if status in (401, 403) and key:
+                status, content_type, raw = await self._get(http, card_url, progress, key)
+            if status in _CARD_ABSENT:
+                continue
+            where = safe_url(card_url)
+            if not 200 <= status < 300:
+                reason = httpx.codes.get_reason_phrase(status)
+                error_type: ErrorType = "auth" if status in (401, 403) else "http_status"
+                error = f"HTTP {status} {reason} for the agent card at {where}"
+                return progress.failure(error_type, error)
+            try:
+                card = json.loads(raw) if is_json_media(content_type) else None
+            except (ValueError, RecursionError):
+                card = None
+            if not isinstance(card, dict):
+                error = f"the agent card at {where} is not a JSON object"
+                return progress.failure("invalid_response", error)
+            return card_url, card
+        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
+        return progress.failure("no_agent_card", f"no agent card at {tried}")
+
+    @staticmethod
+    async def _get(
+        http: httpx.AsyncClient, card_url: str, progress: Progress, key: Secret | None
+    ) -> tuple[int, str | None, bytes]:
+        headers = {"Accept": "application/json", **auth_headers(None, key)}
+        async with http.stream("GET", card_url, headers=headers) as response:
+            progress.saw(response)
+            if response.status_code in _CARD_ABSENT or response.status_code in (401, 403):
+                return response.status_code, None, b""
+            return (
+                response.status_code,
+                response.headers.get("content-type"),
+                await read_capped(response),
+            )
