@@ -68,8 +68,8 @@ def test_click_send_logs_exactly_one_priced_event(demo_server, tmp_path, dialect
 )
 @pytest.mark.parametrize(
     ("stream", "switch"),
-    [(True, " #stream"), (True, ""), (False, "")],
-    ids=["chunks", "sse", "blocking"],
+    [(True, " #stream"), (False, "")],
+    ids=["streamed-chunks", "blocking"],
 )
 def test_the_same_agent_behind_a_1_0_and_a_0_3_server_gives_the_same_reply_and_cost(
     demo_server, tmp_path, agent, source, switch, stream
