@@ -163,3 +163,15 @@ def test_a_drip_feeding_agent_times_out_at_the_overall_deadline(demo_server, tmp
     assert len(events) == 1
     assert (events["status"].iloc[0], events["error_type"].iloc[0]) == ("timeout", "timeout")
     assert events["cost_usd"].iloc[0] == 0  # nothing answered: nothing charged by default
+
+
+def test_agent_settings_for_calls_round_trip_and_are_validated():
+    agent = AgentConfig(name="a", display_name="A", url="http://h/a", dialect="0.3",
+                        stream=False, retries=3)  # fmt: skip
+    again = AgentConfig.from_json(agent.to_json())
+    assert (again.dialect, again.stream, again.retries) == ("0.3", False, 3)
+    plain = AgentConfig.from_json({"name": "b", "display_name": "B", "url": "http://h/b"})
+    assert (plain.dialect, plain.stream, plain.retries) == ("", True, 0)
+    with pytest.raises(ValidationError) as refused:
+        AgentConfig.from_json({**agent.to_json(), "dialect": "2.0", "retries": 11, "stream": "yes"})
+    assert set(refused.value.fields) == {"dialect", "retries", "stream"}

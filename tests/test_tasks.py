@@ -219,3 +219,21 @@ def test_a_working_status_line_reaches_on_status(demo_server):
         )
     )
     assert reply.status == "success" and WORKING_TEXT in lines
+
+
+def test_cancel_from_code_stops_a_blocking_call_that_has_no_task_yet(demo_server, tmp_path):
+    tracker = _tracker(tmp_path, demo_server, ("echo", "echo", "1.0"))
+    chat = ChatWidget(tracker)
+
+    async def send_then_cancel():
+        chat.message.value = "no hurry #slow"
+        task = chat.click_send()
+        await asyncio.sleep(0.3)  # the agent waits 1.5 s before answering
+        assert chat.cancel() is True and "canceling" in chat.status.value
+        return await task
+
+    result = asyncio.run(send_then_cancel())
+    assert (result.reply.status, result.reply.error) == ("canceled", "canceled by the user")
+    assert result.reply.latency_ms < 1400
+    assert list(pd.read_parquet(tmp_path / "events")["status"]) == ["canceled"]
+    assert "canceled: canceled by the user" in chat.transcript.children[-1].value
