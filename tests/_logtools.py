@@ -152,9 +152,9 @@ def append_worker(events: Path, proc: int, n: int, mode: str, report: Path) -> N
     step = -(-n // parts)
     chunks = [events_[i : i + step] for i in range(0, n, step)]
     if mode == "loop":
-        run(events_, 200)
+        run(events_, 500)
     elif mode == "threads":
-        threads = [threading.Thread(target=run, args=(c, 100)) for c in chunks]
+        threads = [threading.Thread(target=run, args=(c, 250)) for c in chunks]
         for t in threads:
             t.start()
         for t in threads:
@@ -162,15 +162,15 @@ def append_worker(events: Path, proc: int, n: int, mode: str, report: Path) -> N
     elif mode == "asyncio":
 
         async def task(chunk: list[Event]) -> None:
-            for i in range(0, len(chunk), 125):
-                await asyncio.to_thread(log.append, chunk[i : i + 125])
+            for i in range(0, len(chunk), 250):
+                await asyncio.to_thread(log.append, chunk[i : i + 250])
 
         async def main() -> None:
             await asyncio.gather(*(task(c) for c in chunks))
 
         asyncio.run(main())
     elif mode == "buffered":
-        writer = log.buffered(max_events=250, max_age=0.5)
+        writer = log.buffered(max_events=500, max_age=0.5)
 
         def feed(chunk: list[Event]) -> None:
             for e in chunk:

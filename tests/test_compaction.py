@@ -126,9 +126,9 @@ def test_readers_never_see_an_event_twice_or_not_at_all_while_compacting(tmp_pat
         t.start()
     try:
         n = 60
-        for _ in range(6):
-            for _ in range(4):  # fresh small files on every day
-                batch = [make_event(f"e-{n + k}", n + k, run=1) for k in range(5)]
+        for _ in range(4):
+            for _ in range(4):  # fresh small files on the days
+                batch = [make_event(f"e-{n + k}", n + k, run=5) for k in range(5)]
                 log.append(batch)
                 n += 5
                 with lock:

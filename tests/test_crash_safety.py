@@ -26,7 +26,7 @@ from _logtools import cost_of_id, make_event, read_report
 from agentcost_nb.eventlog import EventLog, LogWarning
 
 HERE = Path(__file__).resolve().parent
-KILLS = 24
+ROUNDS = 20  # a writer killed each round, and a compactor every third round
 
 
 class Zygote:
@@ -71,11 +71,11 @@ def test_sigkilled_writers_and_compactors_never_lose_a_written_event(tmp_path):
     zygote = Zygote(events, report)
     kills = 0
     try:
-        for round_ in range(KILLS):
+        for round_ in range(ROUNDS):
             pids = [zygote.start("write", round_)]
             if round_ % 3 == 2:  # every third round a compactor runs (and dies) too
                 pids.append(zygote.start("compact", round_))
-            time.sleep(rng.uniform(0.05, 0.35))
+            time.sleep(rng.uniform(0.03, 0.25))
             for pid in pids:
                 os.kill(pid, signal.SIGKILL)
                 kills += 1
