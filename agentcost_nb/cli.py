@@ -33,6 +33,11 @@ def _add_agent(args: argparse.Namespace) -> int:
         "cost_per_query": args.cost_per_query,
         "input_cost_per_token": args.input_cost_per_token,
         "output_cost_per_token": args.output_cost_per_token,
+        "endpoint_type": args.endpoint_type,
+        "dialect": args.dialect,
+        "stream": not args.no_stream,
+        "retries": args.retries,
+        "auth_env": args.auth_env,
     }
     units = {"input_cost_per_token": args.unit, "output_cost_per_token": args.unit}
     cfg, problems = validate_agent_input(values, units)
@@ -240,6 +245,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--unit", choices=list(PRICE_UNITS), default="token", help="unit of the token prices"
     )
+    add.add_argument("--endpoint-type", choices=["a2a", "openai-chat"], default="a2a")
+    add.add_argument(
+        "--dialect", choices=["", "1.0", "0.3"], default="", help="A2A dialect to force"
+    )
+    add.add_argument("--no-stream", action="store_true", help="never stream replies")
+    add.add_argument("--retries", type=int, default=0, help="extra tries on connect/502/503/504")
+    add.add_argument("--auth-env", default="", help="env var holding the agent's credential")
     add.set_defaults(func=_add_agent)
     sp = agents.add_parser(
         "set-price", help="add a new price version, effective now (older events keep theirs)"

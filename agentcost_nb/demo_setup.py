@@ -28,6 +28,11 @@ DEMO_PRICES: dict[str, PriceSheet] = {
     "summarizer": PriceSheet(
         input_cost_per_token=Decimal("0.000003"), output_cost_per_token=Decimal("0.000015")
     ),
+    "chat-completions": PriceSheet(
+        input_cost_per_token=Decimal("0.0000025"),
+        cached_input_cost_per_token=Decimal("0.00000125"),
+        output_cost_per_token=Decimal("0.00001"),
+    ),
     "translator": PriceSheet(
         cost_per_query=Decimal("0.002"),
         input_cost_per_token=Decimal("0.000001"),
@@ -36,26 +41,42 @@ DEMO_PRICES: dict[str, PriceSheet] = {
 }
 
 
+def _demo_configs(base_url: str) -> list[AgentConfig]:
+    from .demo_agent import DEMO_AGENTS
+    from .demo_http import CHAT_MODEL
+
+    base = base_url.rstrip("/")
+    configs = [
+        AgentConfig(
+            name=spec.name,
+            display_name=spec.display_name,
+            url=f"{base}/{spec.name}",
+            model=spec.model,
+            prices=(DEMO_PRICES.get(spec.name, PriceSheet()),),
+        )
+        for spec in DEMO_AGENTS
+    ]
+    configs.append(
+        AgentConfig(
+            name="chat-completions",
+            display_name="Chat Completions Demo",
+            url=f"{base}/openai/v1",
+            model=CHAT_MODEL,
+            endpoint_type="openai-chat",
+            prices=(DEMO_PRICES["chat-completions"],),
+        )
+    )
+    return configs
+
+
 def register_demo_agents(registry: Registry, base_url: str) -> list[AgentConfig]:
     """Register the demo agents at ``base_url`` (or re-point ones already registered)."""
-    from .demo_agent import DEMO_AGENTS
-
     done = []
-    for spec in DEMO_AGENTS:
-        url = f"{base_url.rstrip('/')}/{spec.name}"
-        existing = registry.find(spec.name)
+    for demo in _demo_configs(base_url):
+        url = demo.url
+        existing = registry.find(demo.name)
         if existing is None:
-            done.append(
-                registry.add(
-                    AgentConfig(
-                        name=spec.name,
-                        display_name=spec.display_name,
-                        url=url,
-                        model=spec.model,
-                        prices=(DEMO_PRICES.get(spec.name, PriceSheet()),),
-                    )
-                )
-            )
+            done.append(registry.add(demo))
         elif existing.url != url and _is_loopback(existing.url):
             done.append(registry.update(existing.name, url=url))
         else:

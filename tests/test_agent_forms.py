@@ -83,3 +83,37 @@ def test_app_wires_the_forms_to_the_chat(tmp_path):
     assert ("New Agent", "new-agent") in app.chat.agent.options
     assert ("New Agent", "new-agent") in app.price_editor.agent.options
     assert "new-agent" in app.agents_table.value
+
+
+def test_connection_settings_are_saved_from_the_form(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    cfg = AgentForm(reg).fill(
+        name="gw", display_name="Gateway", url="http://h/v1", endpoint_type="openai-chat",
+        dialect="0.3", stream=False, retries=2, auth_env="GW_KEY", cost_per_query="0.01",
+    ).submit()  # fmt: skip
+    stored = Registry(tmp_path / "agents.json").get("gw")
+    assert (stored.endpoint_type, stored.dialect, stored.stream, stored.retries, stored.auth_env) == (
+        "openai-chat", "0.3", False, 2, "GW_KEY",
+    )  # fmt: skip
+    assert cfg == stored
+    form = AgentForm(reg).fill(name="bad", display_name="B", url="http://h/x", auth_env="not a var")
+    assert form.submit() is None and "environment variable" in form.errors["auth_env"].value
+
+
+def test_demo_chat_completions_agent_is_registered_and_priced(demo_server, tmp_path):
+    from agentcost_nb.demo_setup import register_demo_agents
+    from agentcost_nb.tracker import Tracker
+
+    tracker = Tracker(tmp_path)
+    register_demo_agents(tracker.registry, demo_server.base_url)
+    agent = tracker.registry.get("chat-completions")
+    assert agent.endpoint_type == "openai-chat"
+    result = tracker.call_sync("chat-completions", "price this reply")
+    assert result.ok and result.event.protocol == "openai-chat"
+    assert result.event.token_source == "reported"
+    e = result.event
+    p = agent.current_prices
+    cached = e.cached_input_tokens
+    expected = (e.input_tokens - cached) * p.input_cost_per_token + cached * p.cached_input_cost_per_token \
+        + e.output_tokens * p.output_cost_per_token  # fmt: skip
+    assert e.cost_usd == expected and e.cost_usd > 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import ipywidgets as W
 
@@ -80,9 +81,9 @@ class PriceInputs(W.VBox):
         for box in self.inputs.values():
             box.value = ""
 
-    def parse(self) -> tuple[dict[str, object], dict[str, str]]:
+    def parse(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Per-token prices (or None where unset) and any reasons a field was refused."""
-        prices: dict[str, object] = {}
+        prices: dict[str, Any] = {}
         problems: dict[str, str] = {}
         for name, box in self.inputs.items():
             unit = self.units[name].value if name in self.units else "token"
@@ -127,6 +128,40 @@ class AgentForm(W.VBox):
             rows.append(
                 W.HBox([W.Label(label, layout=_LABEL), self.inputs[name], self.errors[name]])
             )
+        self.endpoint_type = W.Dropdown(
+            options=[
+                ("A2A (JSON-RPC)", "a2a"),
+                ("OpenAI-compatible chat completions", "openai-chat"),
+            ],
+            value="a2a",
+            layout=W.Layout(width="320px"),
+        )
+        self.dialect = W.Dropdown(
+            options=[("from the agent card", ""), ("A2A 1.0", "1.0"), ("A2A 0.3", "0.3")],
+            value="",
+            layout=W.Layout(width="200px"),
+        )
+        self.stream = W.Checkbox(value=True, description="stream replies when the agent can")
+        self.retries = W.BoundedIntText(value=0, min=0, max=10, layout=W.Layout(width="80px"))
+        self.inputs["auth_env"] = W.Text(
+            placeholder="env var holding the agent's key, e.g. SUPPORT_AGENT_KEY",
+            layout=W.Layout(width="320px"),
+        )
+        for name in ("endpoint_type", "dialect", "retries", "auth_env"):
+            self.errors[name] = W.HTML()
+        connection = W.VBox(
+            [
+                W.HBox([W.Label("Endpoint type", layout=_LABEL), self.endpoint_type,
+                        self.errors["endpoint_type"]]),
+                W.HBox([W.Label("A2A dialect", layout=_LABEL), self.dialect,
+                        self.errors["dialect"]]),
+                W.HBox([W.Label("Retries", layout=_LABEL), self.retries, self.stream,
+                        self.errors["retries"]]),
+                W.HBox([W.Label("Credential env var", layout=_LABEL), self.inputs["auth_env"],
+                        self.errors["auth_env"]]),
+            ]
+        )  # fmt: skip
+        rows.append(connection)
         self.prices = PriceInputs()
         self.inputs.update(self.prices.inputs)
         self.errors.update(self.prices.errors)
@@ -153,8 +188,10 @@ class AgentForm(W.VBox):
         for key, value in values.items():
             if key.startswith("unit_"):
                 self.units[key[5:]].value = value
-            elif key in ("charge_query_on_failure", "charge_input_on_failure"):
+            elif key in ("charge_query_on_failure", "charge_input_on_failure", "stream"):
                 getattr(self, key).value = bool(value)
+            elif key in ("endpoint_type", "dialect", "retries"):
+                getattr(self, key).value = value
             else:
                 self.inputs[key].value = value
         return self
@@ -164,6 +201,10 @@ class AgentForm(W.VBox):
             **{name: box.value for name, box in self.inputs.items()},
             "charge_query_on_failure": self.charge_query_on_failure.value,
             "charge_input_on_failure": self.charge_input_on_failure.value,
+            "endpoint_type": self.endpoint_type.value,
+            "dialect": self.dialect.value,
+            "stream": self.stream.value,
+            "retries": self.retries.value,
         }
 
     def submit(self) -> AgentConfig | None:
