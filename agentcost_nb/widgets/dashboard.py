@@ -202,11 +202,14 @@ class Dashboard(W.VBox):
         base = self.base_filters()
         dated = replace(base, agents=(), api_keys=(), teams=(), projects=())
         self.filter_bar.set_choices(analytics.filter_choices(log, dated))
-        per_agent = analytics.spend_per_agent(log, base)
-        daily = analytics.daily_spend(log, base)
+        # One read per filter: the pick-charts show the bar's filter, the rest the pick too.
+        everything = analytics.Snapshot(log, base)
+        per_agent = everything.spend_per_agent()
+        daily = everything.daily_spend()
         present = {str(a) for a in per_agent["agent_name"]}
         self.picked_agents = tuple(a for a in self.picked_agents if a in present)
         f = self.filters()
+        shown = analytics.Snapshot(log, f) if self.picked_agents else everything
         kpis = analytics.kpis(log, f, today=self.filter_bar.today())
         self._legend = charts.daily_legend(daily)
         self._draw(
@@ -218,12 +221,12 @@ class Dashboard(W.VBox):
                     per_agent, picked=self.picked_agents, width=260
                 ),
                 "tokens_per_day": charts.tokens_chart(
-                    analytics.tokens_over_time(log, f), width=460, height=200
+                    shown.tokens_over_time(), width=460, height=200
                 ),
                 "model_usage": charts.model_usage_chart(
-                    analytics.model_usage(log, f), width=260, color_domain=list(self._legend)
+                    shown.model_usage(), width=260, color_domain=list(self._legend)
                 ),
-                "activity": charts.activity_chart(analytics.activity(log, f), width=200),
+                "activity": charts.activity_chart(shown.activity(), width=200),
             }
         )
         self.kpis.value = kpi_cards_html(kpis)
