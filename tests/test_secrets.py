@@ -202,11 +202,4 @@ def test_no_key_is_written_anywhere_in_a_full_session(
         found += _leaks(text, f"a log record of {r.name}: {text[:300]!r}")
     found += _leaks("\n".join(errors), "exception texts")
 
-    known = [f for f in found if f.startswith("caller key in") and ("synced" in f or ".ipynb" in f)]
-    assert [f for f in found if f not in known] == [], "\n".join(found)
-    if known:  # reported to the chat widget's owner; passes once fixed
-        pytest.xfail(
-            "ChatWidget keeps the caller's API key as the value of its Password field: it is "
-            "synced to the front end and saved with the notebook's widget state: "
-            + "; ".join(known)
-        )
+    assert found == [], "\n".join(found)

@@ -24,6 +24,7 @@ from ..billing import Caller
 from ..client._auth import Secret
 from ..client._cancel import CancelToken
 from ..errors import AgentCostError
+from ..keys import mask_key
 from ..pricing import format_usd
 from ..tracker import CallResult, Tracker
 from ._util import error_html, esc, schedule
@@ -32,6 +33,7 @@ __all__ = ["ChatWidget"]
 
 _KEY_PLACEHOLDER = "if the agent asks for one; never stored"
 _KEY_SET = "key set (held in memory) — type to replace"
+_CALLER_PLACEHOLDER = "optional: attributes spend; stored only masked"
 
 
 class ChatWidget(W.VBox):
@@ -52,10 +54,13 @@ class ChatWidget(W.VBox):
         self.history: list[dict[str, str]] = []  # turns, for endpoints that keep none
         self._token: CancelToken | None = None
         self._agent_key: Secret | None = None
+        self._caller_key: Secret | None = None
         self._live: W.HTML | None = None
         self._live_text = ""
         self.agent = W.Dropdown(description="Agent", layout=W.Layout(width="360px"))
-        self.api_key = W.Password(description="API key", placeholder="optional, never stored")
+        self.api_key = W.Password(
+            description="API key", placeholder=_CALLER_PLACEHOLDER, continuous_update=False
+        )
         self.agent_key = W.Password(
             description="Agent key", placeholder=_KEY_PLACEHOLDER, continuous_update=False
         )
@@ -74,6 +79,7 @@ class ChatWidget(W.VBox):
         self.clear_button.on_click(lambda _b: self.clear())
         self.agent.observe(lambda _c: self._new_thread(), "value")
         self.agent_key.observe(self._take_key, "value")
+        self.api_key.observe(self._take_caller_key, "value")
         self.refresh_agents()
         super().__init__(
             [
@@ -118,6 +124,20 @@ class ChatWidget(W.VBox):
     def forget_agent_key(self) -> None:
         self.set_agent_key("")
 
+    def set_api_key(self, key: str) -> None:
+        """Attribute calls to ``key``: held in memory; events get only its mask and hash."""
+        self._caller_key = Secret(key) or None
+        self.api_key.placeholder = (
+            f"{mask_key(key)} (held in memory) — type to replace"
+            if self._caller_key
+            else _CALLER_PLACEHOLDER
+        )
+
+    def _take_caller_key(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.set_api_key(change["new"])
+            self.api_key.value = ""  # out of the synced (and saved) widget state at once
+
     def _take_key(self, change: dict[str, Any]) -> None:
         if change["new"]:
             self.set_agent_key(change["new"])
@@ -154,7 +174,7 @@ class ChatWidget(W.VBox):
         self._append("you", esc(text))
         self.message.value = ""
         caller = Caller(
-            api_key=self.api_key.value,
+            api_key=self._caller_key.reveal() if self._caller_key else "",
             team=self.team.value.strip(),
             project=self.project.value.strip(),
             tags=tuple(t.strip() for t in self.tags.value.split(",") if t.strip()),
