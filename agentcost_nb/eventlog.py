@@ -148,22 +148,20 @@ def write_atomic(folder: Path, name: str, table: pa.Table) -> Path:
 def file_lock(
     path: Path, *, exclusive: bool, wait: bool = True, required: bool = True
 ) -> Iterator[bool]:
-    """``fcntl.flock`` on ``path`` (created if missing); yields False if not taken.
+    """``fcntl.flock`` on ``path``; yields False if not taken (``wait=False``).
 
-    ``required=False``: where the lock file cannot be created or locked (a
-    read-only log, a filesystem without flock) go ahead without it — no
-    compactor can run there either.
+    ``required=True`` creates the lock file if missing. ``required=False`` (a
+    reader) never creates one: without the file, or where it cannot be locked
+    (a read-only log, a filesystem without flock), go ahead without it.
     """
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        mode = os.O_RDWR | os.O_CREAT if required else os.O_RDONLY
+        fd = os.open(path, mode, 0o644)
     except OSError:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            if required:
-                raise
-            yield True
-            return
+        if required:
+            raise
+        yield True
+        return
     try:
         flags = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
         try:
@@ -320,12 +318,16 @@ class EventLog:
         if not self.path.is_dir():
             return _SCHEMA.empty_table().select(wanted)
         last: Exception | None = None
-        with swap_lock(self.path, exclusive=False):
-            for _ in range(_ATTEMPTS):
+        for _ in range(_ATTEMPTS):
+            # Readers never create the lock file. A log no compactor has touched has
+            # none; if one appears while we read, a compaction may have overlapped
+            # the read: read again, this time under the lock.
+            guarded = (self.path / READ_LOCK).exists()
+            with swap_lock(self.path, exclusive=False):
                 files = self._readable(self.files())
                 try:
                     table = self._scan(files, wanted, filter, dedupe)
-                except FileNotFoundError as exc:  # removed by hand meanwhile: list again
+                except FileNotFoundError as exc:  # removed meanwhile: list again
                     last = exc
                     continue
                 except (OSError, pa.ArrowException) as exc:
@@ -333,13 +335,15 @@ class EventLog:
                     if self._find_bad(files):
                         continue
                     break
-                if "schema_version" in wanted and table["schema_version"].null_count:
-                    # Files from before the schema carried a version: version 0.
-                    i = table.schema.get_field_index("schema_version")
-                    table = table.set_column(
-                        i, _SCHEMA.field("schema_version"), table["schema_version"].fill_null(0)
-                    )
-                return table
+            if not guarded and (self.path / READ_LOCK).exists():
+                continue
+            if "schema_version" in wanted and table["schema_version"].null_count:
+                # Files from before the schema carried a version: version 0.
+                i = table.schema.get_field_index("schema_version")
+                table = table.set_column(
+                    i, _SCHEMA.field("schema_version"), table["schema_version"].fill_null(0)
+                )
+            return table
         raise LogError(f"cannot read event log at {self.path}: {last}") from last
 
     def to_pandas(self, columns: Sequence[str] | None = None):  # type: ignore[no-untyped-def]

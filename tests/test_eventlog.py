@@ -202,3 +202,17 @@ def test_a_failed_write_says_where_and_leaves_no_temp_file(tmp_path):
     with pytest.raises(LogError, match="could not write events to"):
         EventLog(blocker / "events").append([_event(datetime.now(UTC))])
     assert [p.name for p in tmp_path.rglob("*.tmp")] == []
+
+
+def test_reading_creates_nothing_in_the_log_folder(tmp_path):
+    """A shipped sample or a read-only copy stays untouched; compaction brings the locks."""
+    log = EventLog(tmp_path / "events")
+    t = datetime(2026, 5, 1, 10, tzinfo=UTC)
+    log.append([_event(t)])
+    log.append([_event(t)])
+    before = sorted(p.name for p in (tmp_path / "events").rglob("*"))
+    assert log.read().num_rows == 2 and EventLog(log.path).to_pandas().shape[0] == 2
+    assert sorted(p.name for p in (tmp_path / "events").rglob("*")) == before
+    log.compact()
+    assert {".compact.lock", ".swap.lock"} <= {p.name for p in (tmp_path / "events").iterdir()}
+    assert log.read().num_rows == 2
