@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -125,12 +126,15 @@ def zygote(events: Path, report: Path) -> None:
         if cmd[0] == "quit":
             break
         pid = os.fork()
-        if pid == 0:  # the child: never returns
+        if pid == 0:  # the child: never returns (it is SIGKILLed)
             try:
                 if cmd[0] == "write":
                     _writer(events, report, int(cmd[1]))
                 else:
                     _compactor(events, int(cmd[1]))
+            except BaseException:
+                traceback.print_exc()  # to the test's stderr: a worker must not die by itself
+                (report.parent / f"died-{os.getpid()}").write_text(traceback.format_exc())
             finally:
                 os._exit(1)
         children.append(pid)

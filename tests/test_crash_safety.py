@@ -85,8 +85,10 @@ def test_sigkilled_writers_and_compactors_never_lose_a_written_event(tmp_path):
         zygote.close()
     assert kills >= 20
 
+    died = [p.read_text() for p in tmp_path.glob("died-*")]
+    assert died == [], "a worker died on its own:\n" + "\n".join(died)
     attempted, written = read_report(report)
-    assert len(written) > 200, "the writers hardly wrote anything: the test proves little"
+    assert len(written) > 100, "the writers hardly wrote anything: the test proves little"
 
     log = EventLog(events)
     with warnings.catch_warnings():
