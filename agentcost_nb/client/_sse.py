@@ -75,7 +75,11 @@ async def aiter_sse(
     response: _Lines, *, max_bytes: int = 10 * 1024 * 1024
 ) -> AsyncIterator[SSEEvent]:
     decoder = SSEDecoder(max_bytes=max_bytes)
+    total = 0  # the whole stream is capped, not only each event: many small deltas add up
     async for line in response.aiter_lines():
+        total += len(line) + 1
+        if total > max_bytes:
+            raise SSETooLarge
         event = decoder.feed(line.rstrip("\r\n"))
         if event is not None:
             yield event
