@@ -13,13 +13,14 @@ charts in ``agentcost_nb.charts``.
 
 from .billing import Caller
 from .errors import AgentCostError, BudgetExceeded, ConfigError, LogError, ValidationError
-from .eventlog import EventLog
+from .eventlog import EventLog, LogWarning
 from .events import EVENT_SCHEMA, SCHEMA_VERSION, Event
 from .home import DataHome
 from .keys import key_hash, mask_key
 from .pricing import CostBreakdown, PriceSheet, TokenUsage, compute_cost, format_usd, parse_price
 from .registry import AgentConfig, Registry
 from .tracker import CallResult, Tracker
+from .writer import BufferedWriter
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,7 @@ __all__ = [
     "AgentConfig",
     "AgentCostError",
     "BudgetExceeded",
+    "BufferedWriter",
     "CallResult",
     "Caller",
     "ConfigError",
@@ -37,6 +39,7 @@ __all__ = [
     "Event",
     "EventLog",
     "LogError",
+    "LogWarning",
     "PriceSheet",
     "Registry",
     "TokenUsage",
