@@ -31,6 +31,7 @@ __all__ = [
     "failure",
     "http_failure",
     "is_json_media",
+    "json_reply_document",
     "is_unfinished",
     "normalize_state",
     "one_line",
@@ -422,6 +423,16 @@ def parse_document(body: bytes | str, where: str, **fields: Any) -> Mapping[str,
     return doc
 
 
+def json_reply_document(
+    content_type: str | None, body: bytes, where: str, **fields: Any
+) -> Mapping[str, Any] | AgentReply:
+    """The JSON object of a 2xx reply, or the failed reply saying why there is none."""
+    if not is_json_media(content_type):
+        got = f"content type {one_line(content_type, 80)!r}" if content_type else "no content type"
+        return failure("invalid_response", f"expected JSON from {where}, got {got}", **fields)
+    return parse_document(body, where, **fields)
+
+
 def parse_response(
     *,
     status_code: int,
@@ -440,10 +451,7 @@ def parse_response(
     if not 200 <= status_code < 300:
         bad = http_failure(status_code, where)
         return failure(bad.error_type or "http_status", bad.error or "", **fields)
-    if not is_json_media(content_type):
-        got = f"content type {one_line(content_type, 80)!r}" if content_type else "no content type"
-        return failure("invalid_response", f"expected JSON from {where}, got {got}", **fields)
-    doc = parse_document(body, where, **fields)
+    doc = json_reply_document(content_type, body, where, **fields)
     if isinstance(doc, AgentReply):
         return doc
     if doc.get("error") is not None:

@@ -30,6 +30,7 @@ from agentcost_nb.client._wire import (
     failure,
     http_failure,
     is_json_media,
+    json_reply_document,
     one_line,
     parse_document,
     safe_url,
@@ -114,10 +115,7 @@ def parse_completion(
             detail = "" if isinstance(doc, AgentReply) else _error_message(doc)
         error = f"{bad.error}: {detail}" if detail and bad.error_type != "auth" else bad.error
         return failure(bad.error_type or "http_status", error or "", **fields)
-    if not is_json_media(content_type):
-        got = f"content type {one_line(content_type, 80)!r}" if content_type else "no content type"
-        return failure("invalid_response", f"expected JSON from {where}, got {got}", **fields)
-    doc = parse_document(body, where, **fields)
+    doc = json_reply_document(content_type, body, where, **fields)
     if isinstance(doc, AgentReply):
         return doc
     if doc.get("error") is not None:
