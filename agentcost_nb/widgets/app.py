@@ -20,6 +20,7 @@ from ._util import error_html, esc
 from .agent_form import AgentForm, PriceEditor
 from .chat import ChatWidget
 from .dashboard import Dashboard
+from .whatif import WhatIf
 
 __all__ = ["App", "agents_table_html", "ensure_demo_agents"]
 
@@ -92,6 +93,7 @@ class App(W.VBox):
             except (AgentCostError, OSError) as exc:
                 self.problem.value = error_html(f"demo agents unavailable: {exc}")
         self.dashboard = Dashboard(self.tracker.log)
+        self.whatif = WhatIf(self.tracker.log, self.tracker.registry, self.dashboard.filters)
         self.chat = ChatWidget(self.tracker, on_result=self._after_call)
         self.agents_table = W.HTML()
         self.form = AgentForm(self.tracker.registry, on_saved=self._after_save)
@@ -100,7 +102,7 @@ class App(W.VBox):
             children=[
                 self.chat,
                 W.VBox([self.agents_table, self.form, self.price_editor]),
-                self.dashboard,
+                W.VBox([self.dashboard, self.whatif]),
             ]
         )
         for i, title in enumerate(("Playground", "Agents", "Dashboard")):
