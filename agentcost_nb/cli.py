@@ -49,10 +49,11 @@ def _add_agent(args: argparse.Namespace) -> int:
 
 
 def _set_price(args: argparse.Namespace) -> int:
-    from .pricing import PriceSheet, parse_price
+    """Prices given change; prices not given carry over; ``none`` unsets one."""
+    from .pricing import parse_price
     from .registry import Registry
 
-    values: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
     for name, unit in (
         ("cost_per_query", "token"),
         ("input_cost_per_token", args.unit),
@@ -60,12 +61,17 @@ def _set_price(args: argparse.Namespace) -> int:
         ("cached_input_cost_per_token", args.unit),
         ("reasoning_cost_per_token", args.unit),
     ):
+        given = getattr(args, name)
+        if given is None:
+            continue
         try:
-            values[name] = parse_price(getattr(args, name), unit)
+            changes[name] = None if given.strip().lower() == "none" else parse_price(given, unit)
         except ValueError as exc:
             raise ValidationError({name: str(exc)}) from None
+    if not changes:
+        raise ValidationError({"prices": "give at least one price to change (or 'none' to unset)"})
     registry = Registry(DataHome.resolve(args.home).registry_path)
-    agent = registry.set_prices(args.name, PriceSheet(**values))
+    agent = registry.change_prices(args.name, changes)
     when = agent.current_prices.effective_from.isoformat(timespec="seconds")
     print(f"{agent.name}: price version {len(agent.prices)} effective from {when}")
     return 0
@@ -97,6 +103,8 @@ def _send(args: argparse.Namespace) -> int:
     from .billing import Caller
     from .tracker import Tracker
 
+    if not args.text.strip():
+        raise ValidationError({"text": "the message is empty; nothing was sent"})
     api_key = os.environ.get(args.api_key_env, "") if args.api_key_env else ""
     agent_key = os.environ.get(args.auth_env, "") if args.auth_env else None
     tracker = Tracker(args.home, timeout=args.timeout)
@@ -125,7 +133,7 @@ def _send(args: argparse.Namespace) -> int:
     if (result.ok or reply.status == "input_required") and "".join(streamed) != reply.text:
         print(reply.text)
     if not result.ok and reply.status != "input_required":
-        print(f"error: {reply.status}: {reply.error}", file=sys.stderr)
+        print(f"{reply.status}: {reply.error}", file=sys.stderr)
     if reply.status == "input_required":
         print(
             f"the agent asks a question: answer with --context-id {reply.context_id} "
@@ -133,6 +141,8 @@ def _send(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"[{result.event.status}] {result.summary()}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if result.log_error:
         print(f"warning: {result.log_error}", file=sys.stderr)
     return 0 if result.event.status == "success" else 1
@@ -141,6 +151,7 @@ def _send(args: argparse.Namespace) -> int:
 def _budgets(args: argparse.Namespace) -> int:
     from .budgets import Budget, Budgets
     from .eventlog import EventLog
+    from .registry import Registry
 
     home = DataHome.resolve(args.home)
     budgets = Budgets(home.path / "budgets.json")
@@ -153,6 +164,8 @@ def _budgets(args: argparse.Namespace) -> int:
             budget = Budget.for_key(key, args.limit, **kw)
         else:
             budget = Budget(args.scope, args.value, args.limit, **kw)  # type: ignore[arg-type]
+            if args.scope == "agent" and args.value not in Registry(home.registry_path):
+                print(f"warning: no agent named {args.value!r} is registered yet", file=sys.stderr)
         budgets.add(budget)
         print(
             f"{budget.label}: {format_usd(budget.limit_usd)} ({'hard' if budget.hard else 'soft'})"
@@ -187,7 +200,10 @@ def _app(args: argparse.Namespace) -> int:
     if args.sample and copy_sample(Path(args.sample), home.path):
         print(f"seeded {home.path} from {args.sample}")
     with DemoAgentServer(port=args.demo_port) as server:
-        register_demo_agents(Registry(home.registry_path), server.base_url)
+        try:
+            register_demo_agents(Registry(home.registry_path), server.base_url)
+        except AgentCostError as exc:  # the app starts anyway and shows what is wrong
+            print(f"warning: demo agents not registered: {exc}", file=sys.stderr)
         print(f"demo agents at {server.base_url}; data home {home.path}")
         print(f"app: http://{args.ip}:{args.port}/", flush=True)
         env = {**os.environ, ENV_HOME: str(home.path), "AGENTCOST_NB_DEMO_URL": server.base_url}
@@ -254,7 +270,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--auth-env", default="", help="env var holding the agent's credential")
     add.set_defaults(func=_add_agent)
     sp = agents.add_parser(
-        "set-price", help="add a new price version, effective now (older events keep theirs)"
+        "set-price",
+        help="add a price version effective now: prices given change, others carry over, "
+        "'none' unsets one; older events keep their prices",
     )
     sp.add_argument("name", help="Agent Name")
     for flag in ("--cost-per-query", "--input-cost-per-token", "--output-cost-per-token",

@@ -28,8 +28,6 @@ How the log stays trustworthy (README "Event log: safety"):
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import logging
 import os
@@ -48,6 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from ._locks import file_lock
 from .errors import LogError
 from .events import EVENT_SCHEMA, Event, events_to_table
 
@@ -142,39 +141,6 @@ def write_atomic(folder: Path, name: str, table: pa.Table) -> Path:
             tmp.unlink(missing_ok=True)
         raise LogError(f"could not write events to {folder}: {exc.strerror or exc}") from exc
     return folder / name
-
-
-@contextmanager
-def file_lock(
-    path: Path, *, exclusive: bool, wait: bool = True, required: bool = True
-) -> Iterator[bool]:
-    """``fcntl.flock`` on ``path``; yields False if not taken (``wait=False``).
-
-    ``required=True`` creates the lock file if missing. ``required=False`` (a
-    reader) never creates one: without the file, or where it cannot be locked
-    (a read-only log, a filesystem without flock), go ahead without it.
-    """
-    try:
-        mode = os.O_RDWR | os.O_CREAT if required else os.O_RDONLY
-        fd = os.open(path, mode, 0o644)
-    except OSError:
-        if required:
-            raise
-        yield True
-        return
-    try:
-        flags = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(fd, flags)
-        except BlockingIOError:
-            yield False
-            return
-        except OSError as exc:
-            if required or exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP):
-                raise
-        yield True
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 @contextmanager
@@ -347,8 +313,14 @@ class EventLog:
         raise LogError(f"cannot read event log at {self.path}: {last}") from last
 
     def to_pandas(self, columns: Sequence[str] | None = None):  # type: ignore[no-untyped-def]
-        """All events as a DataFrame, money as exact ``Decimal`` objects."""
-        return self.read(columns).to_pandas()
+        """All events, oldest first, money as exact ``Decimal`` objects."""
+        table = self.read(columns)
+        if "timestamp" in table.column_names:
+            order = [("timestamp", "ascending")]
+            if "event_id" in table.column_names:
+                order.append(("event_id", "ascending"))
+            table = table.sort_by(order)
+        return table.to_pandas()
 
     def _scan(
         self,

@@ -12,7 +12,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ._locks import file_lock
 from .errors import ConfigError, ValidationError
 from .pricing import PRICE_FIELDS, PRICE_UNITS, PriceSheet, parse_price
 
@@ -302,7 +304,12 @@ class Registry:
     def _load(self, text: str) -> dict[str, AgentConfig]:
         where = str(self.path)
         if not text.strip():
-            return {}
+            # Never written by us: an emptied file must not pass for "no agents" (a save
+            # would then replace the backup of what it held).
+            raise ConfigError(
+                f'{where}, line 1: the file is empty; expected {{"version": 1, "agents": [...]}} '
+                f"(the previous version may be in {self.path.name}.bak)"
+            )
         try:
             data = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as exc:
@@ -408,52 +415,90 @@ class Registry:
                 return agent
         raise ConfigError(f"no agent with display name {display_name!r}")
 
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """One change at a time across processes: lock, pick up others' edits, change, save."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.path.with_name(self.path.name + ".lock"), exclusive=True):
+            self._refresh()
+            yield
+
     def add(self, agent: AgentConfig) -> AgentConfig:
         """Register a new agent and save.  A duplicate name (ignoring case) is refused."""
-        self._refresh()
-        if agent.name in self:
-            raise ValidationError({"name": f"an agent named {agent.name!r} already exists"})
-        problems = _field_problems(agent)
-        if problems:
-            raise ValidationError(problems)
-        self._agents[agent.name] = agent
-        self.save()
+        with self._changing():
+            if agent.name in self:
+                raise ValidationError({"name": f"an agent named {agent.name!r} already exists"})
+            problems = _field_problems(agent)
+            if problems:
+                raise ValidationError(problems)
+            self._agents[agent.name] = agent
+            self.save()
         return agent
 
     def set_prices(
         self, name: str, sheet: PriceSheet, *, effective_from: datetime | None = None
     ) -> AgentConfig:
-        """Add a price version (effective now unless given); older events keep their prices."""
-        self._refresh()
-        agent = self.get(name)
-        when = effective_from or datetime.now(UTC)
-        sheet = replace(sheet, effective_from=when)
-        if when <= agent.prices[-1].effective_from:
-            raise ValidationError(
-                {"effective_from": "must be later than the current version's effective_from"}
-            )
-        updated = replace(agent, prices=(*agent.prices, sheet))
-        self._agents[agent.name] = updated
-        self.save()
+        """Add a price version (effective now unless given); older events keep their prices.
+
+        ``sheet`` is the whole new version: a price it leaves unset is unset from
+        then on.  To change some prices and keep the others, use :meth:`change_prices`.
+        """
+        return self._new_version(name, lambda _current: sheet, effective_from)
+
+    def change_prices(
+        self,
+        name: str,
+        changes: Mapping[str, Decimal | None],
+        *,
+        effective_from: datetime | None = None,
+    ) -> AgentConfig:
+        """A new version with ``changes`` applied to the current prices (None unsets one)."""
+        unknown = sorted(set(changes) - set(PRICE_FIELDS))
+        if unknown:
+            raise ValidationError({n: "not a price field" for n in unknown})
+
+        def merged(current: PriceSheet) -> PriceSheet:
+            values: dict[str, Any] = {**current.prices(), **changes}
+            return PriceSheet(**values)
+
+        return self._new_version(name, merged, effective_from)
+
+    def _new_version(
+        self,
+        name: str,
+        make: Callable[[PriceSheet], PriceSheet],
+        effective_from: datetime | None,
+    ) -> AgentConfig:
+        with self._changing():  # the current version is read under the lock
+            agent = self.get(name)
+            when = effective_from or datetime.now(UTC)
+            if when <= agent.prices[-1].effective_from:
+                raise ValidationError(
+                    {"effective_from": "must be later than the current version's effective_from"}
+                )
+            sheet = replace(make(agent.current_prices), effective_from=when)
+            updated = replace(agent, prices=(*agent.prices, sheet))
+            self._agents[agent.name] = updated
+            self.save()
         return updated
 
     def update(self, name: str, **changes: Any) -> AgentConfig:
         """Change display name, URL, model or auth settings (not the name, not prices)."""
         if "name" in changes or "prices" in changes:
             raise ConfigError("the Agent Name is the agent's identity; use set_prices() for prices")
-        self._refresh()
-        agent = replace(self.get(name), **changes)
-        problems = _field_problems(agent)
-        if problems:
-            raise ValidationError(problems)
-        self._agents[agent.name] = agent
-        self.save()
+        with self._changing():
+            agent = replace(self.get(name), **changes)
+            problems = _field_problems(agent)
+            if problems:
+                raise ValidationError(problems)
+            self._agents[agent.name] = agent
+            self.save()
         return agent
 
     def remove(self, name: str) -> None:
-        self._refresh()
-        del self._agents[self.get(name).name]
-        self.save()
+        with self._changing():
+            del self._agents[self.get(name).name]
+            self.save()
 
 
 def _key(name: str) -> str:

@@ -117,3 +117,31 @@ def test_demo_chat_completions_agent_is_registered_and_priced(demo_server, tmp_p
     expected = (e.input_tokens - cached) * p.input_cost_per_token + cached * p.cached_input_cost_per_token \
         + e.output_tokens * p.output_cost_per_token  # fmt: skip
     assert e.cost_usd == expected and e.cost_usd > 0
+
+
+def test_price_editor_starts_from_the_current_prices_so_nothing_is_dropped(tmp_path):
+    reg = Registry(tmp_path / "agents.json")
+    _agent(
+        reg,
+        cost_per_query="0.05",
+        input_cost_per_token="0.000002",
+        output_cost_per_token="0.000008",
+    )
+    editor = PriceEditor(reg)
+    assert editor.prices.inputs["output_cost_per_token"].value == "0.000008"
+    editor.prices.inputs["cost_per_query"].value = "0.04"  # change one price only
+    agent = editor.submit()
+    p = agent.current_prices
+    assert (p.cost_per_query, p.input_cost_per_token, p.output_cost_per_token) == (
+        D("0.04"), D("0.000002"), D("0.000008"),
+    )  # fmt: skip
+    assert editor.prices.inputs["cost_per_query"].value == "0.04"  # shows the new current
+    editor.prices.inputs["output_cost_per_token"].value = ""  # clearing a field unsets it
+    assert editor.submit().current_prices.output_cost_per_token is None
+
+
+def test_fill_names_unknown_fields(tmp_path):
+    import pytest
+
+    with pytest.raises(TypeError, match="unknown field.*input_cost.*known:"):
+        AgentForm(Registry(tmp_path / "agents.json")).fill(input_cost="1")

@@ -1,5 +1,6 @@
 """The CLI runs as a real subprocess, the way a script would use it."""
 
+import json
 import os
 import subprocess
 import sys
@@ -43,7 +44,8 @@ def test_failed_send_exits_1_and_is_still_recorded(tmp_path):
     )
     sent = _cli(tmp_path, "send", "--agent", "gone", "--timeout", "5", "hi")
     assert sent.returncode == 1
-    assert "error: error:" in sent.stderr and "127.0.0.1:9" in sent.stderr
+    assert "error: could not connect" in sent.stderr and "127.0.0.1:9" in sent.stderr
+    assert "error: error:" not in sent.stderr
     events = pd.read_parquet(tmp_path / "events")
     assert list(events["status"]) == ["error"] and events["cost_usd"].iloc[0] == 0
 
@@ -93,6 +95,8 @@ def test_set_price_adds_a_version_and_old_events_keep_their_price(demo_server, t
         "0.01",
     )
     assert _cli(tmp_path, "send", "--agent", "v", "before").returncode == 0
+    out = _cli(tmp_path, "agents", "set-price", "v", "--output-cost-per-token", "0.000008")
+    assert out.returncode == 0, out.stderr
     changed = _cli(
         tmp_path,
         "agents",
@@ -105,11 +109,65 @@ def test_set_price_adds_a_version_and_old_events_keep_their_price(demo_server, t
         "--unit",
         "1M",
     )
-    assert changed.returncode == 0 and "price version 2" in changed.stdout
+    assert changed.returncode == 0 and "price version 3" in changed.stdout
     assert _cli(tmp_path, "send", "--agent", "v", "after").returncode == 0
     events = pd.read_parquet(tmp_path / "events").sort_values("timestamp")
     assert list(events["cost_per_query"]) == [D("0.01"), D("0.02")]
     assert events["input_cost_per_token"].iloc[1] == D("0.000003")
+    # A price not given carries over from the version before: never silently dropped.
+    assert events["output_cost_per_token"].iloc[1] == D("0.000008")
+    unset = _cli(tmp_path, "agents", "set-price", "v", "--output-cost-per-token", "none")
+    assert unset.returncode == 0
+    prices = json.loads((tmp_path / "agents.json").read_text())["agents"][0]["prices"]
+    assert prices[-1]["output_cost_per_token"] is None and prices[-1]["cost_per_query"] == "0.02"
+    nothing = _cli(tmp_path, "agents", "set-price", "v")
+    assert nothing.returncode == 2 and "at least one price" in nothing.stderr
     assert events["cost_usd"].iloc[0] == D("0.01")
     bad = _cli(tmp_path, "agents", "set-price", "v", "--cost-per-query", "nan")
     assert bad.returncode == 2 and "cost_per_query" in bad.stderr
+
+
+def test_empty_message_is_refused_before_any_call(tmp_path):
+    _cli(tmp_path, "agents", "add", "e", "--url", "http://127.0.0.1:9/x", "--cost-per-query", "1")
+    sent = _cli(tmp_path, "send", "--agent", "e", "   ")
+    assert sent.returncode == 2 and "message is empty" in sent.stderr
+    assert not (tmp_path / "events").exists()
+
+
+def test_concurrent_adds_keep_every_agent(tmp_path):
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "agentcost_nb.cli",
+                "agents",
+                "add",
+                f"r{i}",
+                "--url",
+                "http://h/x",
+                "--cost-per-query",
+                f"0.{i}",
+            ],
+            env={**os.environ, "AGENTCOST_NB_HOME": str(tmp_path)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for i in range(1, 7)
+    ]
+    codes = [p.wait(timeout=60) for p in procs]
+    assert codes == [0] * 6, [p.stderr.read() for p in procs]
+    names = {a["name"] for a in json.loads((tmp_path / "agents.json").read_text())["agents"]}
+    assert names == {f"r{i}" for i in range(1, 7)}
+
+
+def test_an_emptied_registry_is_refused_not_taken_for_no_agents(tmp_path):
+    _cli(tmp_path, "agents", "add", "keep", "--url", "http://h/x", "--cost-per-query", "1")
+    (tmp_path / "agents.json").write_text("")
+    listed = _cli(tmp_path, "agents", "list")
+    assert listed.returncode == 2 and "the file is empty" in listed.stderr
+    added = _cli(tmp_path, "agents", "add", "fresh", "--url", "http://h/y")
+    assert added.returncode == 2
+    assert (tmp_path / "agents.json").read_text() == ""
+    assert not (tmp_path / "agents.json.bak").exists()  # nothing was saved over anything

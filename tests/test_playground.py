@@ -193,3 +193,13 @@ def test_caller_identity_is_attributed_and_the_key_only_masked(demo_server, tmp_
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_an_empty_message_is_not_sent_and_says_so(tmp_path):
+    tracker = Tracker(tmp_path)
+    AgentForm(tracker.registry).fill(name="x", display_name="X", url="http://127.0.0.1:9/x").submit()
+    chat = ChatWidget(tracker)
+    chat.message.value = "   "
+    assert chat.click_send() is None
+    assert "type a message first" in chat.status.value
+    assert not chat.send_button.disabled and not (tmp_path / "events").exists()

@@ -185,12 +185,20 @@ class AgentForm(W.VBox):
 
     def fill(self, **values: str | bool) -> AgentForm:
         """Set fields from code (``unit_<field>`` keys set a unit dropdown)."""
+        switches = ("charge_query_on_failure", "charge_input_on_failure", "stream")
+        choices = ("endpoint_type", "dialect", "retries")
+        known = {*self.inputs, *(f"unit_{n}" for n in self.units), *switches, *choices}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         for key, value in values.items():
             if key.startswith("unit_"):
                 self.units[key[5:]].value = value
-            elif key in ("charge_query_on_failure", "charge_input_on_failure", "stream"):
+            elif key in switches:
                 getattr(self, key).value = bool(value)
-            elif key in ("endpoint_type", "dialect", "retries"):
+            elif key in choices:
                 getattr(self, key).value = value
             else:
                 self.inputs[key].value = value
@@ -242,7 +250,7 @@ class PriceEditor(W.VBox):
         self.registry = registry
         self.on_saved = on_saved
         self.agent = W.Dropdown(description="Agent", layout=W.Layout(width="360px"))
-        self.agent.observe(lambda _c: self._show_versions(), "value")
+        self.agent.observe(self._on_agent, "value")
         self.versions = W.HTML()
         self.prices = PriceInputs(label_prefix="New ")
         self.effective_from = W.Text(
@@ -253,11 +261,14 @@ class PriceEditor(W.VBox):
         self.save_button.on_click(lambda _b: self.submit())
         self.status = W.HTML()
         self.refresh_agents()
+        self._prefill()
         super().__init__(
             [
                 W.HTML("<h3>Change an agent's prices</h3>"
-                       "<i>A new version applies from its effective time; "
-                       "calls already logged keep the prices they were charged.</i>"),
+                       "<i>The fields start at the current prices: what they show when you "
+                       "save is the whole new version (clear a field to unset that price). "
+                       "It applies from its effective time; calls already logged keep the "
+                       "prices they were charged.</i>"),
                 self.agent,
                 self.versions,
                 self.prices,
@@ -272,6 +283,20 @@ class PriceEditor(W.VBox):
         names = [a.name for a in self.registry]
         self.agent.value = current if current in names else (names[0] if names else None)
         self._show_versions()
+
+    def _on_agent(self, _change: object) -> None:
+        self._show_versions()
+        self._prefill()
+
+    def _prefill(self) -> None:
+        """Start from the current version: what is shown is the whole new version."""
+        agent = self.registry.find(self.agent.value) if self.agent.value else None
+        current = agent.current_prices.prices() if agent else {}
+        for name, box in self.prices.inputs.items():
+            if name in self.prices.units:
+                self.prices.units[name].value = "token"
+            value = current.get(name)
+            box.value = "" if value is None else format(value, "f")
 
     def submit(self) -> AgentConfig | None:
         self.prices.show_errors({})
@@ -305,9 +330,9 @@ class PriceEditor(W.VBox):
         self.status.value = (
             f"added version {len(agent.prices)} for <b>{esc(agent.display_name)}</b>"
         )
-        self.prices.clear()
         self.effective_from.value = ""
         self._show_versions()
+        self._prefill()
         if self.on_saved:
             self.on_saved(agent)
         return agent

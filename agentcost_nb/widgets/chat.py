@@ -148,7 +148,10 @@ class ChatWidget(W.VBox):
     def click_send(self) -> Any:
         """What the Send button does: schedule the call and return the task."""
         text = self.message.value
-        if not text.strip() or self.send_button.disabled:
+        if self.send_button.disabled:
+            return None
+        if not text.strip():
+            self.status.value = error_html("type a message first: nothing was sent")
             return None
         self.send_button.disabled = True  # at once, before the task first runs
         self.pending = schedule(self.send(text))
