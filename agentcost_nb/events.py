@@ -67,7 +67,7 @@ EVENT_SCHEMA = pa.schema(
         pa.field("latency_ms", pa.float64()),
         pa.field("context_id", pa.string()),
         pa.field("task_id", pa.string()),
-        pa.field("task_state", pa.string()),     # completed | input-required | failed | ...
+        pa.field("task_state", pa.string()),  # completed | input-required | failed | ...
         pa.field("price_effective_from", pa.timestamp("us", tz="UTC")),
         *(pa.field(name, MONEY_TYPE) for name in PRICE_FIELDS),
         *(pa.field(name, MONEY_TYPE) for name in COST_PART_FIELDS),

@@ -197,7 +197,9 @@ def test_caller_identity_is_attributed_and_the_key_only_masked(demo_server, tmp_
 
 def test_an_empty_message_is_not_sent_and_says_so(tmp_path):
     tracker = Tracker(tmp_path)
-    AgentForm(tracker.registry).fill(name="x", display_name="X", url="http://127.0.0.1:9/x").submit()
+    AgentForm(tracker.registry).fill(
+        name="x", display_name="X", url="http://127.0.0.1:9/x"
+    ).submit()
     chat = ChatWidget(tracker)
     chat.message.value = "   "
     assert chat.click_send() is None
