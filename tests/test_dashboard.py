@@ -501,3 +501,19 @@ def test_widget_payloads_stay_small_for_100k_events(tmp_path: Path) -> None:
     assert drawn_agents(dash, "model_usage") == {"agent.07"}
     picked = an.totals(log, an.Filters(agents=("agent.07",), tz="UTC")).requests
     assert 1_000 < picked < 10_000 and dash.logs.page.total == picked
+
+
+def test_a_reversed_date_range_hides_the_old_numbers_and_says_why(tmp_path):
+    from datetime import date
+
+    from agentcost_nb.eventlog import EventLog
+    from agentcost_nb.widgets.dashboard import Dashboard
+
+    dash = Dashboard(EventLog(tmp_path / "events"))
+    assert dash.body.layout.display is None
+    dash.filter_bar.start.value = date(2026, 12, 5)  # as a user picks them, in this order
+    dash.filter_bar.end.value = date(2026, 11, 1)
+    assert "cannot show the dashboard" in dash.message.value
+    assert dash.body.layout.display == "none"
+    dash.set_range(days=7)
+    assert dash.message.value == "" and dash.body.layout.display is None

@@ -147,11 +147,10 @@ class Dashboard(W.VBox):
         }
         wrap = W.Layout(flex_flow="row wrap", align_items="flex-start")
         self.logs = LogsTable(log, page_size=page_size)
-        super().__init__(
+        # What the filters show: hidden while they cannot be applied, so an error
+        # never sits above the numbers of a previous, different selection.
+        self.body = W.VBox(
             [
-                W.HBox([self.filter_bar, self.refresh_button]),
-                self.pick_bar,
-                self.message,
                 self.kpis,
                 W.HBox([self.csv_button, self.parquet_button, self.save_button]),
                 self.export_status,
@@ -165,6 +164,14 @@ class Dashboard(W.VBox):
                 ),
                 self.chart_slots["activity"],
                 self.logs,
+            ]
+        )
+        super().__init__(
+            [
+                W.HBox([self.filter_bar, self.refresh_button]),
+                self.pick_bar,
+                self.message,
+                self.body,
             ]
         )
         self.add_class("acnb-dashboard")
@@ -194,8 +201,10 @@ class Dashboard(W.VBox):
             self._refresh(keep_page=keep_page)
         except Exception as exc:
             self.message.value = error_html(f"cannot show the dashboard: {exc}")
+            self.body.layout.display = "none"
             return
         self.message.value = ""
+        self.body.layout.display = None
 
     def _refresh(self, *, keep_page: bool) -> None:
         log = self.event_log
