@@ -428,11 +428,7 @@ class Registry:
         with self._changing():
             if agent.name in self:
                 raise ValidationError({"name": f"an agent named {agent.name!r} already exists"})
-            problems = _field_problems(agent)
-            if problems:
-                raise ValidationError(problems)
-            self._agents[agent.name] = agent
-            self.save()
+            self._store(agent)
         return agent
 
     def set_prices(
@@ -488,12 +484,16 @@ class Registry:
             raise ConfigError("the Agent Name is the agent's identity; use set_prices() for prices")
         with self._changing():
             agent = replace(self.get(name), **changes)
-            problems = _field_problems(agent)
-            if problems:
-                raise ValidationError(problems)
-            self._agents[agent.name] = agent
-            self.save()
+            self._store(agent)
         return agent
+
+    def _store(self, agent: AgentConfig) -> None:
+        """Validate, keep and save one agent (inside :meth:`_changing`)."""
+        problems = _field_problems(agent)
+        if problems:
+            raise ValidationError(problems)
+        self._agents[agent.name] = agent
+        self.save()
 
     def remove(self, name: str) -> None:
         with self._changing():
