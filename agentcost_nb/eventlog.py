@@ -14,8 +14,9 @@ How the log stays trustworthy (README "Event log: safety"):
   retrying a batch replaces its file instead of adding a copy.
 * **One event, counted once.** :meth:`EventLog.read` drops repeated
   ``event_id`` s (a retry in a different batch, a compaction cut short). Only
-  days with more than one file can hold a repeat, and the check is cached per
-  set of files, so a compacted log pays nothing.
+  days with more than one file can hold a repeat, only the days a read's filter
+  selects (its ``date`` bounds) are checked, and the check is cached per set of
+  files, so a compacted log pays nothing.
 * **Robust reads.** A zero-length, truncated or otherwise unreadable
   ``part-*.parquet`` (a filesystem without atomic rename, a copy gone wrong) is
   skipped with a :class:`LogWarning` naming it, listed in ``EventLog.skipped``;
@@ -329,6 +330,8 @@ class EventLog:
         filter: ds.Expression | None,
         dedupe_ids: bool,
     ) -> pa.Table:
+        if filter is not None:
+            files = self._selected(files, filter)
         by_day: dict[str, list[LogFile]] = {}
         for f in files:
             by_day.setdefault(f.date, []).append(f)
@@ -345,6 +348,15 @@ class EventLog:
         fixed = dedupe(self.dataset(dirty).to_table(columns=with_id, filter=filter))
         rest = self.dataset(clean).to_table(columns=wanted, filter=filter)
         return pa.concat_tables([rest, fixed.select(wanted)])
+
+    def _selected(self, files: list[LogFile], filter: ds.Expression) -> list[LogFile]:
+        """``files`` less those whose ``date=`` folder the filter rules out.
+
+        Decided from the paths alone (no file is opened), so the repeat check
+        and the scan only touch the days the read can return rows from.
+        """
+        keep = {frag.path for frag in self.dataset(files).get_fragments(filter=filter)}
+        return [f for f in files if str(f.path) in keep]
 
     def _has_repeats(self, group: list[LogFile]) -> bool:
         """Does any event_id occur in two of this day's files? Cached per set of files."""

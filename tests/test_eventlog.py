@@ -216,3 +216,44 @@ def test_reading_creates_nothing_in_the_log_folder(tmp_path):
     log.compact()
     assert {".compact.lock", ".swap.lock"} <= {p.name for p in (tmp_path / "events").iterdir()}
     assert log.read().num_rows == 2
+
+
+def test_a_one_day_read_checks_and_opens_only_that_days_files(tmp_path, monkeypatch):
+    import warnings
+    from datetime import date
+
+    import pyarrow.dataset as ds
+
+    import agentcost_nb.eventlog as el
+    from agentcost_nb import analytics as an
+
+    log = EventLog(tmp_path / "events")
+    day = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    e1, e2 = _event(day), _event(day + timedelta(hours=1), price="0.25")
+    log.append([e1])
+    log.append([e1, e2])  # a retried batch: e1 is in two files of 2026-04-01
+    far = datetime(2026, 4, 10, 9, tzinfo=UTC)  # a day with several files, one corrupt
+    log.append([_event(far)])
+    log.append([_event(far + timedelta(hours=1))])
+    (tmp_path / "events" / "date=2026-04-10" / "part-zzzz.parquet").write_bytes(b"not parquet")
+
+    checked: list[str] = []
+    real = el.EventLog._has_repeats
+    monkeypatch.setattr(
+        el.EventLog, "_has_repeats", lambda self, g: checked.append(g[0].date) or real(self, g)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a touched corrupt file would warn
+        one_day = log.read(["event_id", "cost_usd"], filter=ds.field("date") == "2026-04-01")
+        t = an.totals(log, an.Filters(start=date(2026, 4, 1), end=date(2026, 4, 1), tz="UTC"))
+    assert sorted(one_day["event_id"].to_pylist()) == sorted([e1.event_id, e2.event_id])
+    assert (t.requests, t.spend) == (2, D("0.35"))  # e1 counted once
+    assert set(checked) == {"2026-04-01"}
+    assert log.skipped == {}
+
+    # A read over every day still checks the other day, and skips the corrupt file.
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert log.read(["event_id"]).num_rows == 4
+    assert "2026-04-10" in checked
+    assert list(log.skipped) == [str(tmp_path / "events" / "date=2026-04-10" / "part-zzzz.parquet")]
