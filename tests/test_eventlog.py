@@ -257,3 +257,41 @@ def test_a_one_day_read_checks_and_opens_only_that_days_files(tmp_path, monkeypa
         assert log.read(["event_id"]).num_rows == 4
     assert "2026-04-10" in checked
     assert list(log.skipped) == [str(tmp_path / "events" / "date=2026-04-10" / "part-zzzz.parquet")]
+
+
+def test_dictionary_reads_same_values_one_dictionary_per_column(tmp_path):
+    import pyarrow as pa
+    import pytest
+
+    from agentcost_nb.errors import LogError
+    from agentcost_nb.eventlog import DICTIONARY_COLUMNS
+
+    log, _ = _retried_log(tmp_path)  # repeats: the dedupe path
+    log.append([_event(datetime(2026, 11, 5, 8, tzinfo=UTC), agent_name="c", model="m")])
+    cols = ["event_id", "agent_name", "model", "status", "cost_usd"]
+    plain = log.read(cols)
+    enc = log.read(cols, dictionary=True)
+    assert enc.num_rows == plain.num_rows == 5
+    for name in cols:
+        column = enc[name]
+        if name in DICTIONARY_COLUMNS:
+            assert pa.types.is_dictionary(column.type), name
+            first = column.chunk(0).dictionary
+            assert all(c.dictionary.equals(first) for c in column.chunks), name  # unified
+            column = column.cast(pa.string())
+        else:
+            assert column.type == plain[name].type, name
+        assert column.to_pylist() == plain[name].to_pylist(), name
+    assert enc.group_by(["agent_name"]).aggregate([([], "count_all")]).num_rows == 3
+
+    only_model = log.read(["agent_name", "model"], dictionary=["model"])
+    assert only_model["agent_name"].type == pa.string()
+    assert pa.types.is_dictionary(only_model["model"].type)
+    empty = EventLog(tmp_path / "nothing").read(["agent_name"], dictionary=True)
+    assert empty.num_rows == 0 and pa.types.is_dictionary(empty["agent_name"].type)
+    with pytest.raises(LogError, match="cost_usd"):
+        log.read(["cost_usd"], dictionary=["cost_usd"])
+
+    df = log.to_pandas()  # users get plain strings, never categoricals
+    assert not isinstance(df["agent_name"].dtype, pd.CategoricalDtype)
+    assert set(df["agent_name"]) == {"a", "b", "c"}

@@ -202,3 +202,72 @@ def test_snapshot_money_is_exact_and_days_follow_dst(tmp_path: Path) -> None:
     assert sorted(by_day) == [date(2026, 3, 7), date(2026, 3, 8), date(2026, 11, 1)]
     free = d.spend_per_agent.set_index("agent_name").loc["free"]
     assert free["spend"] is None and free["unpriced_requests"] == 1
+
+
+def everything_shown(log: EventLog, f: an.Filters) -> dict[str, Any]:
+    """Every public analytics answer for ``f``, as plain Python / pandas values."""
+    d = an.dashboard_data(log, f, limit=7, offset=2)
+    out: dict[str, Any] = {"totals": d.totals, "recent": d.recent.frame, "total": d.recent.total}
+    for name in ("spend_per_agent", "daily_spend", "model_usage", "activity", "tokens_over_time"):
+        out[name] = getattr(d, name)
+        out[f"fn_{name}"] = getattr(an, name)(log, f)
+    for by in ("api_key", "team", "project"):
+        out[f"spend_by_{by}"] = an.spend_by(log, by, f)  # type: ignore[arg-type]
+    out["choices"] = an.filter_choices(log, f)
+    out["kpis"] = an.kpis(log, f, today=max(date(2026, 11, 2), f.start or date.min))
+    out["filtered"] = an.filtered_events(log, f).to_pylist()
+    return out
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        an.Filters(tz="UTC"),
+        an.Filters(start=date(2026, 10, 20), end=date(2026, 11, 2), tz=NY),
+        an.Filters(start=date(2026, 6, 1), tz="Asia/Kolkata", agents=("research-agent",)),
+        an.Filters(end=date(2026, 5, 1), tz="UTC", statuses=("error",)),
+        an.Filters(start=date(2030, 1, 1), tz="UTC"),  # nothing in view
+    ],
+    ids=["all", "ny-fall-back", "kolkata-agent", "errors", "empty"],
+)
+def test_dictionary_reads_give_the_same_answers_as_plain_strings(
+    synthetic_log: EventLog, filters: an.Filters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[Any] = []
+    real_read = EventLog.read
+
+    def spy(self: EventLog, *args: Any, **kw: Any) -> pa.Table:
+        asked.append(kw.get("dictionary", False))
+        return real_read(self, *args, **kw)
+
+    monkeypatch.setattr(EventLog, "read", spy)
+    fast = everything_shown(synthetic_log, filters)
+    assert True in asked  # the aggregates do read dictionaries
+    snap = an.Snapshot(synthetic_log, filters)
+    for name in ("agent_name", "display_name", "model", "status"):
+        assert pa.types.is_dictionary(snap.table[name].type), name
+    monkeypatch.setattr(an, "_reads_dictionaries", lambda kind: False)
+    asked.clear()
+    slow = everything_shown(synthetic_log, filters)
+    assert True not in asked
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        if isinstance(fast[key], pd.DataFrame):
+            pd.testing.assert_frame_equal(fast[key], slow[key], obj=key)
+            for column, dtype in fast[key].dtypes.items():
+                assert not isinstance(dtype, pd.CategoricalDtype), (key, column)
+        else:
+            assert fast[key] == slow[key], key
+
+
+def test_a_log_subclass_with_the_old_read_signature_still_works(tmp_path: Path) -> None:
+    class OldLog(EventLog):
+        def read(self, columns: Any = None, filter: Any = None) -> pa.Table:  # type: ignore[override]
+            return super().read(columns, filter)
+
+    log = OldLog(tmp_path / "events")
+    write_synthetic(log, 300, end=datetime(2026, 11, 3, tzinfo=UTC), days=5, seed=1)
+    plain = EventLog(tmp_path / "events")
+    f = an.Filters(tz="UTC")
+    pd.testing.assert_frame_equal(an.activity(log, f), an.activity(plain, f))
+    assert an.dashboard_data(log, f).totals == an.dashboard_data(plain, f).totals
