@@ -368,7 +368,7 @@ def bench_write(repeat: int, n: int, seed: int) -> dict[str, Any]:
 
     def append_table() -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            EventLog(Path(tmp) / "events")._write_file("2026-10-31", table)
+            EventLog(Path(tmp) / "events").append_table(table)
 
     from agentcost_nb.events import events_to_table
 

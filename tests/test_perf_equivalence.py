@@ -271,3 +271,26 @@ def test_a_log_subclass_with_the_old_read_signature_still_works(tmp_path: Path) 
     f = an.Filters(tz="UTC")
     pd.testing.assert_frame_equal(an.activity(log, f), an.activity(plain, f))
     assert an.dashboard_data(log, f).totals == an.dashboard_data(plain, f).totals
+
+
+def test_write_synthetic_uses_the_public_append_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentcost_nb.synthetic import generate_events
+
+    rows: list[int] = []
+    real = EventLog.append_table
+    monkeypatch.setattr(
+        EventLog, "append_table", lambda self, t: rows.append(t.num_rows) or real(self, t)
+    )
+    kw: dict[str, Any] = {"end": datetime(2026, 11, 3, tzinfo=UTC), "days": 4, "seed": 5}
+    log = EventLog(tmp_path / "events")
+    assert write_synthetic(log, 900, batch_size=400, **kw) == 900
+    assert rows == [400, 400, 100]
+    expected = pa.concat_tables(list(generate_events(900, batch_size=400, **kw)))
+    got = log.read(EVENT_SCHEMA.names).sort_by("event_id")
+    assert_tables_equal(got, expected.sort_by("event_id"))
+    # One file per batch and UTC date, named by its event ids: a rerun adds nothing.
+    files = sorted(p.name for p in (tmp_path / "events").rglob("*.parquet"))
+    write_synthetic(log, 900, batch_size=400, **kw)
+    assert sorted(p.name for p in (tmp_path / "events").rglob("*.parquet")) == files
