@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +194,10 @@ def bench_refresh(path: Path, repeat: int, with_pandas: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, f in views().items():
         agent = f.agents[0] if f.agents else None
-        ours = median_time(lambda f=f: refresh_ours(log, f), repeat)
-        seven = median_time(lambda f=f: refresh_ours_7calls(log, f), repeat)
-        duck = median_time(lambda a=agent: refresh_duckdb(con, path, a), repeat)
-        pand = median_time(lambda a=agent: refresh_pandas(path, a), repeat) if with_pandas else None
+        ours = median_time(partial(refresh_ours, log, f), repeat)
+        seven = median_time(partial(refresh_ours_7calls, log, f), repeat)
+        duck = median_time(partial(refresh_duckdb, con, path, agent), repeat)
+        pand = median_time(partial(refresh_pandas, path, agent), repeat) if with_pandas else None
         rows = analytics.totals(log, f).requests
         out[name] = {
             "rows_in_view": rows,
