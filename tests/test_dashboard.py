@@ -517,3 +517,21 @@ def test_a_reversed_date_range_hides_the_old_numbers_and_says_why(tmp_path):
     assert dash.body.layout.display == "none"
     dash.set_range(days=7)
     assert dash.message.value == "" and dash.body.layout.display is None
+
+
+def test_unreadable_event_files_are_named_above_the_numbers(tmp_path):
+    import warnings
+
+    from agentcost_nb.eventlog import EventLog
+    from agentcost_nb.widgets.dashboard import Dashboard
+
+    bad = tmp_path / "events" / "date=2026-12-01" / "part-broken.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not parquet at all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dash = Dashboard(EventLog(tmp_path / "events"))
+        dash.set_range(days=0)
+    assert "1 unreadable event file(s) left out" in dash.message.value
+    assert "part-broken.parquet" in dash.message.value
+    assert dash.body.layout.display is None  # the rest still shows

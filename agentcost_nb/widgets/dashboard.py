@@ -203,7 +203,7 @@ class Dashboard(W.VBox):
             self.message.value = error_html(f"cannot show the dashboard: {exc}")
             self.body.layout.display = "none"
             return
-        self.message.value = ""
+        self.message.value = _skipped_html(self.event_log.skipped)
         self.body.layout.display = None
 
     def _refresh(self, *, keep_page: bool) -> None:
@@ -382,3 +382,14 @@ class Dashboard(W.VBox):
             self.save_charts()
         except Exception as exc:
             self.export_status.value = error_html(f"saving the charts failed: {exc}")
+
+
+def _skipped_html(skipped: dict[str, str]) -> str:
+    """Unreadable files are left out of every number: say so where the numbers are."""
+    if not skipped:
+        return ""
+    names = "; ".join(f"{path} ({why})" for path, why in sorted(skipped.items())[:3])
+    more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    return error_html(
+        f"{len(skipped)} unreadable event file(s) left out of these numbers: {names}{more}"
+    )
