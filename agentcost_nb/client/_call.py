@@ -18,8 +18,9 @@ guarantees what the rest of the toolkit relies on:
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,8 +33,17 @@ from agentcost_nb.client._retry import RetryPolicy, is_retryable, retry_after_se
 from agentcost_nb.client._sse import SSETooLarge
 from agentcost_nb.client._wire import failure, one_line, safe_url
 from agentcost_nb.client.types import AgentReply, CallStatus, ErrorType
+from agentcost_nb.errors import ValidationError
 
-__all__ = ["MAX_REPLY_BYTES", "CANCEL_BUDGET", "Progress", "TooLarge", "read_capped", "run_call"]
+__all__ = [
+    "MAX_REPLY_BYTES",
+    "CANCEL_BUDGET",
+    "HttpClientBase",
+    "Progress",
+    "TooLarge",
+    "read_capped",
+    "run_call",
+]
 
 MAX_REPLY_BYTES = 10 * 1024 * 1024
 CANCEL_BUDGET = 3.0  # seconds allowed for telling the agent, after the user canceled
@@ -41,6 +51,47 @@ CANCEL_BUDGET = 3.0  # seconds allowed for telling the agent, after the user can
 
 class TooLarge(Exception):
     pass
+
+
+class HttpClientBase:
+    """What every agent client holds: a transport, a default deadline, headers, retries.
+
+    ``headers`` go on every request and never into an error message; pass
+    ``transport`` (e.g. ``httpx.MockTransport``) to test without a network.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 60.0,
+        headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._transport = transport
+        self._timeout = self._deadline(timeout)
+        self._headers = dict(headers or {})
+        self._retry = retry or RetryPolicy()
+        self._ssl: ssl.SSLContext | None = None
+
+    def _deadline(self, timeout: float | None) -> float:
+        deadline = self._timeout if timeout is None else float(timeout)
+        if not deadline > 0:
+            raise ValidationError({"timeout": "must be a positive number of seconds"})
+        return deadline
+
+    def _http(self, deadline: float) -> httpx.AsyncClient:
+        # A fresh httpx client per call: its connection pool belongs to one
+        # event loop, and callers use several (asyncio.run in scripts, a kernel).
+        # The SSL context is the costly part (~30 ms), so it is built once.
+        if self._transport is None and self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
+        return httpx.AsyncClient(
+            transport=self._transport,
+            verify=self._ssl or True,
+            timeout=deadline,
+            headers=self._headers,
+        )
 
 
 async def read_capped(response: httpx.Response, limit: int = MAX_REPLY_BYTES) -> bytes:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import ssl
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -36,7 +35,13 @@ from agentcost_nb.client._auth import (
     auth_headers,
     scheme_from_card,
 )
-from agentcost_nb.client._call import MAX_REPLY_BYTES, Progress, read_capped, run_call
+from agentcost_nb.client._call import (
+    MAX_REPLY_BYTES,
+    HttpClientBase,
+    Progress,
+    read_capped,
+    run_call,
+)
 from agentcost_nb.client._cancel import CancelToken
 from agentcost_nb.client._cards import CardBook
 from agentcost_nb.client._retry import RetryPolicy
@@ -104,7 +109,7 @@ class _Call:
     message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-class A2AClient:
+class A2AClient(HttpClientBase):
     """Sends messages to A2A agents; one instance caches the cards it fetched.
 
     ``headers`` go on every request and never into an error message. Pass
@@ -123,19 +128,13 @@ class A2AClient:
         poll_interval: float = 0.25,
         max_poll_interval: float = 2.0,
     ) -> None:
-        if not timeout > 0:
-            raise ValidationError({"timeout": "must be a positive number of seconds"})
+        super().__init__(transport=transport, timeout=timeout, headers=headers, retry=retry)
         if not 0 < poll_interval <= max_poll_interval:
             raise ValidationError({"poll_interval": "must be positive, at most max_poll_interval"})
-        self._transport = transport
-        self._timeout = float(timeout)
-        self._headers = dict(headers or {})
-        self._retry = retry or RetryPolicy()
         self._poll_interval = poll_interval
         self._max_poll_interval = max_poll_interval
         self._cards = CardBook()
         self._ids = itertools.count(1)
-        self._ssl: ssl.SSLContext | None = None
 
     # ------------------------------------------------------------- public API
 
@@ -232,25 +231,6 @@ class A2AClient:
         if dialect not in DIALECTS:
             raise ValidationError({"dialect": f"must be '1.0' or '0.3', not {dialect!r}"})
         return cast(Dialect, dialect)
-
-    def _deadline(self, timeout: float | None) -> float:
-        deadline = self._timeout if timeout is None else float(timeout)
-        if not deadline > 0:
-            raise ValidationError({"timeout": "must be a positive number of seconds"})
-        return deadline
-
-    def _http(self, deadline: float) -> httpx.AsyncClient:
-        # A fresh httpx client per call: its connection pool belongs to one
-        # event loop, and callers use several (asyncio.run in scripts, a kernel).
-        # The SSL context is the costly part (~30 ms), so it is built once.
-        if self._transport is None and self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
-        return httpx.AsyncClient(
-            transport=self._transport,
-            verify=self._ssl or True,
-            timeout=deadline,
-            headers=self._headers,
-        )
 
     def _next_id(self) -> int:
         return next(self._ids)

@@ -14,7 +14,6 @@ as A2A calls (one deadline, retries, cancel, errors as replies).
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,7 +21,13 @@ from typing import Any
 import httpx
 
 from agentcost_nb.client._auth import Secret, auth_headers
-from agentcost_nb.client._call import MAX_REPLY_BYTES, Progress, read_capped, run_call
+from agentcost_nb.client._call import (
+    MAX_REPLY_BYTES,
+    HttpClientBase,
+    Progress,
+    read_capped,
+    run_call,
+)
 from agentcost_nb.client._cancel import CancelToken
 from agentcost_nb.client._retry import RetryPolicy
 from agentcost_nb.client._sse import aiter_sse
@@ -37,7 +42,6 @@ from agentcost_nb.client._wire import (
     str_or_none,
 )
 from agentcost_nb.client.types import AgentReply, TextCallback
-from agentcost_nb.errors import ValidationError
 from agentcost_nb.usage import total_usage
 
 __all__ = [
@@ -182,7 +186,7 @@ class ChunkFold:
         return _finished(self.text, self.finish, doc, where=where, **fields)
 
 
-class ChatCompletionsClient:
+class ChatCompletionsClient(HttpClientBase):
     """Calls OpenAI-compatible chat completion endpoints; the key goes as a Bearer token."""
 
     def __init__(
@@ -193,13 +197,7 @@ class ChatCompletionsClient:
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        if not timeout > 0:
-            raise ValidationError({"timeout": "must be a positive number of seconds"})
-        self._transport = transport
-        self._timeout = float(timeout)
-        self._headers = dict(headers or {})
-        self._retry = retry or RetryPolicy()
-        self._ssl: ssl.SSLContext | None = None
+        super().__init__(transport=transport, timeout=timeout, headers=headers, retry=retry)
 
     async def send(
         self,
@@ -217,16 +215,12 @@ class ChatCompletionsClient:
         credential_hint: str = "",
     ) -> AgentReply:
         """Send ``text`` after ``history`` (earlier turns); ``stream`` None means stream."""
-        deadline = self._timeout if timeout is None else float(timeout)
-        if not deadline > 0:
-            raise ValidationError({"timeout": "must be a positive number of seconds"})
+        deadline = self._deadline(timeout)
         key = auth_key if isinstance(auth_key, Secret) else Secret(auth_key or "")
         endpoint = completions_url(url)
         body = chat_request(text, history=history, model=model, stream=stream is not False)
         headers = auth_headers(None, key) if key else {}
         policy = self._retry if retries is None else replace(self._retry, retries=retries)
-        if self._transport is None and self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
 
         async def attempt(progress: Progress) -> AgentReply:
             progress.url = progress.rpc_url = endpoint
@@ -243,12 +237,7 @@ class ChatCompletionsClient:
                 reply = replace(reply, error=error)
             return reply
 
-        async with httpx.AsyncClient(
-            transport=self._transport,
-            verify=self._ssl or True,
-            timeout=deadline,
-            headers=self._headers,
-        ) as http:
+        async with self._http(deadline) as http:
             return await run_call(
                 attempt,
                 url=endpoint,
