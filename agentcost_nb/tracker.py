@@ -82,7 +82,9 @@ class Tracker:
         self.log = EventLog(self.home.events_path)
         self.client = client or A2AClient(timeout=timeout)
         self.chat_client = chat_client or ChatCompletionsClient(timeout=timeout)
-        self.pending: list[Event] = []  # events whose write failed; retried on the next write
+        # One event per write (a chat call is durable when it returns); a failed write
+        # is kept, retried by the next call or the writer's timer, and flushed at exit.
+        self.writer = self.log.buffered(max_events=1)
 
     def __repr__(self) -> str:
         return f"Tracker(home={str(self.home.path)!r}, agents={len(self.registry)})"
@@ -225,17 +227,20 @@ class Tracker:
 
     def record(self, event: Event) -> str | None:
         """Append the event (and any held back); on failure keep them and say why."""
-        batch = [*self.pending, event]
-        try:
-            self.log.append(batch)
-        except LogError as exc:
-            self.pending = batch
-            return f"{exc} — {len(batch)} event(s) kept in memory, retried on the next call"
-        self.pending = []
-        return None
+        self.writer.append(event)  # max_events=1: written (or kept) before this returns
+        if self.writer.last_error is None:
+            return None
+        n = len(self.writer.pending)
+        return f"{self.writer.last_error} — {n} event(s) kept in memory, retried on the next call"
+
+    @property
+    def pending(self) -> list[Event]:
+        """Events whose write failed, waiting for the next try."""
+        return self.writer.pending
 
     def flush(self) -> None:
         """Write events held back by an earlier failure; raises LogError if it fails again."""
-        if self.pending:
-            self.log.append(self.pending)
-            self.pending = []
+        if not self.writer.flush():
+            raise LogError(
+                f"{len(self.pending)} event(s) still not written: {self.writer.last_error}"
+            )

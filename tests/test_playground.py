@@ -205,3 +205,22 @@ def test_an_empty_message_is_not_sent_and_says_so(tmp_path):
     assert chat.click_send() is None
     assert "type a message first" in chat.status.value
     assert not chat.send_button.disabled and not (tmp_path / "events").exists()
+
+
+def test_a_failed_write_is_kept_said_and_written_by_the_next_call(demo_server, tmp_path):
+    import warnings
+
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("echo"))
+    events = tmp_path / "events"
+    events.write_text("a file where the events folder should be")  # every write fails
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = tracker.call_sync("priced-echo", "one")
+    assert first.ok and "1 event(s) kept in memory" in first.log_error
+    assert [e.event_id for e in tracker.pending] == [first.event.event_id]
+    events.unlink()
+    second = tracker.call_sync("priced-echo", "two")
+    assert second.log_error is None and tracker.pending == []
+    ids = set(pd.read_parquet(events)["event_id"])
+    assert ids == {first.event.event_id, second.event.event_id}  # nothing lost, none twice
