@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import decimal
 import functools
-import inspect
 import operator
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -253,24 +252,6 @@ def _local_days(ts: pa.ChunkedArray, zone: str) -> pa.ChunkedArray | pa.Array:
         return _local_days_zoneinfo(ts, zone)
 
 
-_DICTIONARY_READS: dict[type, bool] = {}
-
-
-def _reads_dictionaries(kind: type) -> bool:
-    """Does this log class's ``read`` take ``dictionary=``?  (Subclasses that wrap
-    ``read`` with the older signature are read with plain strings.)"""
-    known = _DICTIONARY_READS.get(kind)
-    if known is None:
-        try:
-            params = inspect.signature(getattr(kind, "read")).parameters  # noqa: B009
-        except (AttributeError, TypeError, ValueError):
-            known = False
-        else:
-            known = "dictionary" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-        _DICTIONARY_READS[kind] = known
-    return known
-
-
 def _read(
     log: EventLog,
     f: Filters,
@@ -295,10 +276,7 @@ def _read(
     expr = _scan_filter(f, zone)
     if extra is not None:
         expr = extra if expr is None else expr & extra
-    if dictionary and _reads_dictionaries(type(log)):
-        table = log.read(read_cols, filter=expr, dictionary=True)
-    else:
-        table = log.read(read_cols, filter=expr)
+    table = log.read(read_cols, filter=expr, dictionary=dictionary)
     if dated or with_day:
         day = _local_days(table["timestamp"], zone)
         if dated:

@@ -191,9 +191,9 @@ class SpyLog(EventLog):
         super().__init__(path)
         self.columns: list[list[str]] = []
 
-    def read(self, columns: Any = None, filter: ds.Expression | None = None) -> pa.Table:
+    def read(self, columns: Any = None, filter: ds.Expression | None = None, **kw: Any) -> pa.Table:
         self.columns.append(list(columns or []))
-        return super().read(columns, filter)
+        return super().read(columns, filter, **kw)
 
 
 def test_only_needed_columns_are_read(tmp_path: Path) -> None:

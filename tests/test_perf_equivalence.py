@@ -246,10 +246,13 @@ def test_dictionary_reads_give_the_same_answers_as_plain_strings(
     snap = an.Snapshot(synthetic_log, filters)
     for name in ("agent_name", "display_name", "model", "status"):
         assert pa.types.is_dictionary(snap.table[name].type), name
-    monkeypatch.setattr(an, "_reads_dictionaries", lambda kind: False)
-    asked.clear()
+
+    def plain(self: EventLog, *args: Any, **kw: Any) -> pa.Table:
+        return real_read(self, *args, **{**kw, "dictionary": False})
+
+    monkeypatch.setattr(EventLog, "read", plain)
     slow = everything_shown(synthetic_log, filters)
-    assert True not in asked
+    assert not pa.types.is_dictionary(an.Snapshot(synthetic_log, filters).table["agent_name"].type)
     assert fast.keys() == slow.keys()
     for key in fast:
         if isinstance(fast[key], pd.DataFrame):
@@ -258,39 +261,3 @@ def test_dictionary_reads_give_the_same_answers_as_plain_strings(
                 assert not isinstance(dtype, pd.CategoricalDtype), (key, column)
         else:
             assert fast[key] == slow[key], key
-
-
-def test_a_log_subclass_with_the_old_read_signature_still_works(tmp_path: Path) -> None:
-    class OldLog(EventLog):
-        def read(self, columns: Any = None, filter: Any = None) -> pa.Table:  # type: ignore[override]
-            return super().read(columns, filter)
-
-    log = OldLog(tmp_path / "events")
-    write_synthetic(log, 300, end=datetime(2026, 11, 3, tzinfo=UTC), days=5, seed=1)
-    plain = EventLog(tmp_path / "events")
-    f = an.Filters(tz="UTC")
-    pd.testing.assert_frame_equal(an.activity(log, f), an.activity(plain, f))
-    assert an.dashboard_data(log, f).totals == an.dashboard_data(plain, f).totals
-
-
-def test_write_synthetic_uses_the_public_append_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from agentcost_nb.synthetic import generate_events
-
-    rows: list[int] = []
-    real = EventLog.append_table
-    monkeypatch.setattr(
-        EventLog, "append_table", lambda self, t: rows.append(t.num_rows) or real(self, t)
-    )
-    kw: dict[str, Any] = {"end": datetime(2026, 11, 3, tzinfo=UTC), "days": 4, "seed": 5}
-    log = EventLog(tmp_path / "events")
-    assert write_synthetic(log, 900, batch_size=400, **kw) == 900
-    assert rows == [400, 400, 100]
-    expected = pa.concat_tables(list(generate_events(900, batch_size=400, **kw)))
-    got = log.read(EVENT_SCHEMA.names).sort_by("event_id")
-    assert_tables_equal(got, expected.sort_by("event_id"))
-    # One file per batch and UTC date, named by its event ids: a rerun adds nothing.
-    files = sorted(p.name for p in (tmp_path / "events").rglob("*.parquet"))
-    write_synthetic(log, 900, batch_size=400, **kw)
-    assert sorted(p.name for p in (tmp_path / "events").rglob("*.parquet")) == files
