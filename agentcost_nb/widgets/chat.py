@@ -78,8 +78,8 @@ class ChatWidget(W.VBox):
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.clear_button.on_click(lambda _b: self.clear())
         self.agent.observe(lambda _c: self._new_thread(), "value")
-        self.agent_key.observe(self._take_key, "value")
-        self.api_key.observe(self._take_caller_key, "value")
+        _hold_secret(self.agent_key, self.set_agent_key)
+        _hold_secret(self.api_key, self.set_api_key)
         self.refresh_agents()
         super().__init__(
             [
@@ -132,16 +132,6 @@ class ChatWidget(W.VBox):
             if self._caller_key
             else _CALLER_PLACEHOLDER
         )
-
-    def _take_caller_key(self, change: dict[str, Any]) -> None:
-        if change["new"]:
-            self.set_api_key(change["new"])
-            self.api_key.value = ""  # out of the synced (and saved) widget state at once
-
-    def _take_key(self, change: dict[str, Any]) -> None:
-        if change["new"]:
-            self.set_agent_key(change["new"])
-            self.agent_key.value = ""  # out of the synced state at once
 
     # -------------------------------------------------------------- actions
 
@@ -293,3 +283,15 @@ class ChatWidget(W.VBox):
     def _show_total(self) -> None:
         spent = sum((r.event.cost_usd or Decimal(0) for r in self.results), Decimal(0))
         self.total.value = f"Session: {len(self.results)} call(s), {esc(format_usd(spent))}"
+
+
+def _hold_secret(field: W.Password, keep: Callable[[str], None]) -> None:
+    """What is typed into ``field`` goes to ``keep`` (memory) and leaves the field at once,
+    so it is never in the widget state that is synced to the browser and saved."""
+
+    def take(change: dict[str, Any]) -> None:
+        if change["new"]:
+            keep(change["new"])
+            field.value = ""
+
+    field.observe(take, "value")
