@@ -5,15 +5,28 @@ from __future__ import annotations
 import asyncio
 import html
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["error_html", "esc", "schedule"]
+__all__ = ["error_html", "esc", "html_table", "price_text", "schedule"]
 
 
 def esc(text: object) -> str:
     """Agent replies and names are untrusted: always shown as text, never as markup."""
     return html.escape(str(text), quote=True)
+
+
+def html_table(css_class: str, headers: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    """A plain table; every header and cell is escaped (names and replies are untrusted)."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{css_class}"><tr>{head}</tr>{body}</table>'
+
+
+def price_text(value: Decimal | None) -> str:
+    """A unit price as typed in the registry, or "—" when not set."""
+    return "—" if value is None else format(value, "f")
 
 
 def error_html(message: str | None) -> str:

@@ -17,7 +17,7 @@ import ipywidgets as W
 from ..errors import AgentCostError
 from ..pricing import PRICE_FIELDS, PriceSheet, format_usd, parse_price
 from ..registry import AgentConfig, Registry, validate_agent_input
-from ._util import error_html, esc
+from ._util import error_html, esc, html_table, price_text
 
 __all__ = ["AgentForm", "PriceEditor", "PriceInputs"]
 
@@ -342,11 +342,11 @@ class PriceEditor(W.VBox):
         if agent is None:
             self.versions.value = ""
             return
-        head = "".join(f"<th>{esc(h)}</th>" for h in ("effective from", *_PRICE_LABELS.values()))
-        rows = []
-        for sheet in agent.prices:
-            cells = [sheet.effective_from.isoformat(timespec="seconds")] + [
-                "—" if v is None else format(v, "f") for v in sheet.prices().values()
-            ]
-            rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-        self.versions.value = f'<table class="acnb-versions"><tr>{head}</tr>{"".join(rows)}</table>'
+        rows = (
+            [sheet.effective_from.isoformat(timespec="seconds")]
+            + [price_text(v) for v in sheet.prices().values()]
+            for sheet in agent.prices
+        )
+        self.versions.value = html_table(
+            "acnb-versions", ("effective from", *_PRICE_LABELS.values()), rows
+        )

@@ -16,7 +16,7 @@ from ..eventlog import EventLog
 from ..home import DataHome
 from ..registry import AgentConfig
 from ..tracker import CallResult, Tracker
-from ._util import error_html, esc
+from ._util import error_html, html_table, price_text
 from .agent_form import AgentForm, PriceEditor
 from .chat import ChatWidget
 from .dashboard import Dashboard
@@ -56,20 +56,21 @@ def ensure_demo_agents(tracker: Tracker) -> str | None:
 def agents_table_html(agents: list[AgentConfig]) -> str:
     if not agents:
         return "<i>No agents yet: add one below.</i>"
-    rows = []
-    for a in agents:
-        p = a.current_prices
-        cells = [a.name, a.display_name, a.url, a.model] + [
-            "—" if v is None else format(v, "f")
-            for v in (p.cost_per_query, p.input_cost_per_token, p.output_cost_per_token)
-        ]
-        rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("Agent Name", "Display Name", "URL", "Model", "$/query", "$/input token",
-                  "$/output token")
-    )  # fmt: skip
-    return f'<table class="acnb-agents"><tr>{head}</tr>{"".join(rows)}</table>'
+    headers = ("Agent Name", "Display Name", "URL", "Model", "$/query", "$/input token",
+               "$/output token")  # fmt: skip
+    rows = (
+        [a.name, a.display_name, a.url, a.model]
+        + [
+            price_text(v)
+            for v in (
+                a.current_prices.cost_per_query,
+                a.current_prices.input_cost_per_token,
+                a.current_prices.output_cost_per_token,
+            )
+        ]  # fmt: skip
+        for a in agents
+    )
+    return html_table("acnb-agents", headers, rows)
 
 
 class App(W.VBox):

@@ -17,7 +17,7 @@ from ..eventlog import EventLog
 from ..pricing import format_usd
 from ..registry import Registry
 from ..repricing import reprice, reprice_summary
-from ._util import error_html, esc
+from ._util import error_html, html_table
 
 __all__ = ["WhatIf"]
 
@@ -66,11 +66,9 @@ def _table_html(summary: pd.DataFrame) -> str:
     def money(value: Any) -> str:
         return format_usd(None if value is None or pd.isna(value) else value)
 
-    head = "".join(f"<th>{h}</th>" for h in ("Agent", "Requests", "As billed", "Re-priced",
-                                              "Difference", "Unpriced"))  # fmt: skip
-    rows = []
-    for r in summary.to_dict("records"):
-        cells = [
+    headers = ("Agent", "Requests", "As billed", "Re-priced", "Difference", "Unpriced")
+    rows = (
+        [
             r["agent_name"],
             f"{r['requests']:,}",
             money(r["as_billed_usd"]),
@@ -78,5 +76,6 @@ def _table_html(summary: pd.DataFrame) -> str:
             money(r["difference_usd"]),
             f"{r['unpriced']:,}",
         ]
-        rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-    return f'<table class="acnb-whatif"><tr>{head}</tr>{"".join(rows)}</table>'
+        for r in summary.to_dict("records")
+    )
+    return html_table("acnb-whatif", headers, rows)
