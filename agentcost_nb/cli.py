@@ -15,16 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AgentCostError, ValidationError
-from .home import ENV_HOME, DataHome
+from .home import ENV_EVENTS, ENV_HOME, DataHome
 from .pricing import PRICE_UNITS, format_usd
 
 __all__ = ["main"]
 
 
+def _home(args: argparse.Namespace) -> DataHome:
+    return DataHome.resolve(args.home, events_uri=getattr(args, "events", None))
+
+
 def _add_agent(args: argparse.Namespace) -> int:
     from .registry import Registry, validate_agent_input
 
-    home = DataHome.resolve(args.home)
+    home = _home(args)
     values = {
         "name": args.name,
         "display_name": args.display_name,
@@ -70,7 +74,7 @@ def _set_price(args: argparse.Namespace) -> int:
             raise ValidationError({name: str(exc)}) from None
     if not changes:
         raise ValidationError({"prices": "give at least one price to change (or 'none' to unset)"})
-    registry = Registry(DataHome.resolve(args.home).registry_path)
+    registry = Registry(_home(args).registry_path)
     agent = registry.change_prices(args.name, changes)
     when = agent.current_prices.effective_from.isoformat(timespec="seconds")
     print(f"{agent.name}: price version {len(agent.prices)} effective from {when}")
@@ -80,7 +84,7 @@ def _set_price(args: argparse.Namespace) -> int:
 def _list_agents(args: argparse.Namespace) -> int:
     from .registry import Registry
 
-    registry = Registry(DataHome.resolve(args.home).registry_path)
+    registry = Registry(_home(args).registry_path)
     if not len(registry):
         print("no agents registered")
         return 0
@@ -107,7 +111,7 @@ def _send(args: argparse.Namespace) -> int:
         raise ValidationError({"text": "the message is empty; nothing was sent"})
     api_key = os.environ.get(args.api_key_env, "") if args.api_key_env else ""
     agent_key = os.environ.get(args.auth_env, "") if args.auth_env else None
-    tracker = Tracker(args.home, timeout=args.timeout)
+    tracker = Tracker(_home(args), timeout=args.timeout)
     caller = Caller(api_key=api_key, team=args.team, project=args.project, tags=tuple(args.tag))
     streamed: list[str] = []
 
@@ -153,7 +157,7 @@ def _budgets(args: argparse.Namespace) -> int:
     from .eventlog import EventLog
     from .registry import Registry
 
-    home = DataHome.resolve(args.home)
+    home = _home(args)
     budgets = Budgets(home.path / "budgets.json")
     if args.budgets_command == "set":
         kw = {"period": args.period, "hard": not args.soft}
@@ -171,7 +175,7 @@ def _budgets(args: argparse.Namespace) -> int:
             f"{budget.label}: {format_usd(budget.limit_usd)} ({'hard' if budget.hard else 'soft'})"
         )
         return 0
-    checks = budgets.status(EventLog(home.events_path), tz=args.tz)
+    checks = budgets.status(EventLog(home.events), tz=args.tz)
     if not checks:
         print("no budgets set")
     for c in checks:
@@ -193,7 +197,7 @@ def _app(args: argparse.Namespace) -> int:
     from .demo_setup import copy_sample, register_demo_agents
     from .registry import Registry
 
-    home = DataHome.resolve(args.home)
+    home = _home(args)
     notebook = Path(args.notebook)
     if not notebook.exists():
         raise AgentCostError(f"notebook {notebook} not found; run from the project folder")
@@ -207,6 +211,8 @@ def _app(args: argparse.Namespace) -> int:
         print(f"demo agents at {server.base_url}; data home {home.path}")
         print(f"app: http://{args.ip}:{args.port}/", flush=True)
         env = {**os.environ, ENV_HOME: str(home.path), "AGENTCOST_NB_DEMO_URL": server.base_url}
+        if home.events_uri:
+            env[ENV_EVENTS] = home.events_uri
         cmd = [
             sys.executable, "-m", "voila", str(notebook), "--no-browser",
             f"--port={args.port}", f"--Voila.ip={args.ip}", "--theme=light",
@@ -224,7 +230,7 @@ def _report(args: argparse.Namespace) -> int:
     from .eventlog import EventLog
     from .report import report_filters, write_report
 
-    home = DataHome.resolve(args.home)
+    home = _home(args)
     f = report_filters(
         args.since,
         tz=args.tz,
@@ -233,13 +239,41 @@ def _report(args: argparse.Namespace) -> int:
         teams=args.team,
         projects=args.project,
     )
-    print(write_report(EventLog(home.events_path), f, Path(args.out)).summary())
+    print(write_report(EventLog(home.events), f, Path(args.out)).summary())
+    return 0
+
+
+def _compact(args: argparse.Namespace) -> int:
+    from .eventlog import EventLog
+
+    log = EventLog(_home(args).events)
+    try:
+        result = log.compact(args.date, wait=not args.no_wait)
+    except ValueError:
+        raise ValidationError({"--date": f"expected YYYY-MM-DD, got {args.date!r}"}) from None
+    if result.busy:
+        print(f"{log.location}: another compaction is running; nothing done")
+        return 1
+    for day in result.days:
+        print(f"date={day.date}: {day.files_in} files -> 1, {day.rows_in} -> {day.rows_out} rows")
+    for path in result.unreadable:
+        print(f"left in place, unreadable: {path}")
+    for path in result.quarantined:
+        print(f"moved aside, unreadable: {path}")
+    if not result.days:
+        print(f"{log.location}: nothing to compact")
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agentcost-nb", description=__doc__.splitlines()[0])
     p.add_argument("--home", help=f"data home folder (default ${ENV_HOME} or ./agentcost-data)")
+    p.add_argument(
+        "--events",
+        metavar="URI",
+        help=f"event log folder or URI such as s3://bucket/events (default ${ENV_EVENTS} "
+        "or <home>/events)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo-agent", help="serve the bundled demo A2A agents")
@@ -340,6 +374,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--team", action="append", default=[], help="team (repeatable)")
     r.add_argument("--project", action="append", default=[], help="project (repeatable)")
     r.set_defaults(func=_report)
+
+    c = sub.add_parser("compact", help="merge each day's event files into one")
+    c.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="only this UTC day")
+    c.add_argument("--no-wait", action="store_true", help="give up if another compactor runs")
+    c.set_defaults(func=_compact)
     return p
 
 

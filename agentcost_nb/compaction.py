@@ -37,16 +37,18 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date as date_type
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from .errors import LogError
 from .eventlog import (
     LogFile,
     LogWarning,
+    ObjectStoreLog,
     batch_name,
     dedupe,
     file_lock,
@@ -72,7 +74,7 @@ class CompactedDay:
     files_in: int
     rows_in: int
     rows_out: int  # rows_in - rows_out repeated events were dropped
-    output: Path
+    output: PurePath  # a local Path, or the object's key on object storage
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class CompactionResult:
     days: tuple[CompactedDay, ...] = ()
     busy: bool = False  # another compactor held the lock (only with wait=False)
     quarantined: tuple[Path, ...] = ()  # unreadable files moved aside
-    unreadable: tuple[Path, ...] = ()  # unreadable files left in place (still young)
+    unreadable: tuple[PurePath, ...] = ()  # unreadable files left in place (still young)
     removed_temp_files: tuple[Path, ...] = field(default=())
 
     @property
@@ -105,11 +107,13 @@ def compact(
     Days with fewer than ``min_files`` readable files are left as they are.
     Safe with concurrent appenders and readers (see the module docstring).
     """
-    if not log.path.is_dir():
-        return CompactionResult()
     day = date.isoformat() if isinstance(date, date_type) else date
     if day is not None:
         date_type.fromisoformat(day)  # ValueError for anything but YYYY-MM-DD
+    if isinstance(log, ObjectStoreLog):
+        return _compact_objects(log, day, min_files)
+    if not log.path.is_dir():
+        return CompactionResult()
     with file_lock(log.path / COMPACT_LOCK, exclusive=True, wait=wait) as got:
         if not got:
             return CompactionResult(busy=True)
@@ -118,7 +122,7 @@ def compact(
             by_day.setdefault(f.date, []).append(f)
         days: list[CompactedDay] = []
         quarantined: list[Path] = []
-        unreadable: list[Path] = []
+        unreadable: list[PurePath] = []
         temps: list[Path] = []
         folders = (
             [log.path / f"date={day}"]
@@ -130,19 +134,13 @@ def compact(
             files = by_day.get(folder.name[5:], [])
             if len(files) < max(min_files, 2):
                 continue
-            try:  # all at once; file by file only to single out an unreadable one
-                tables, inputs = [_read(f.path for f in files)], files
-            except (OSError, pa.ArrowException):
-                tables, inputs = [], []
-                for f in files:
-                    try:
-                        tables.append(_read([f.path]))
-                        inputs.append(f)
-                    except FileNotFoundError:
-                        continue
-                    except (OSError, pa.ArrowException) as exc:
-                        moved = _set_aside(log, f, f"{type(exc).__name__}: {exc}", stale_after)
-                        (quarantined if moved else unreadable).append(moved or f.path)
+            tables, inputs, bad = _read_day(files)
+            for f, reason in bad:
+                moved = _set_aside(log, f, reason, stale_after)
+                if moved:
+                    quarantined.append(moved)
+                else:
+                    unreadable.append(f.path)
             if len(inputs) < max(min_files, 2):
                 continue
             days.append(_merge(log, folder, inputs, tables))
@@ -154,9 +152,82 @@ def compact(
         )
 
 
-def _read(paths: Iterable[Path]) -> pa.Table:
+def _compact_objects(log: ObjectStoreLog, only: str | None, min_files: int) -> CompactionResult:
+    """Compaction without locks: write the merged object, then delete its inputs.
+
+    An event is always in at least one object; between the two steps it is in
+    two, and reads drop the repeat (see :class:`~agentcost_nb.eventlog.ObjectStoreLog`).
+    """
+    by_day: dict[str, list[LogFile]] = {}
+    for f in log.files():
+        if only is None or f.date == only:
+            by_day.setdefault(f.date, []).append(f)
+    days: list[CompactedDay] = []
+    unreadable: list[PurePath] = []
+    for day, files in sorted(by_day.items()):
+        if len(files) < max(min_files, 2):
+            continue
+        tables, inputs, bad = _read_day(files, log.filesystem)
+        for f, reason in bad:
+            _warn(
+                f"compaction skipped unreadable event file {log.location}/{f.path.name}: {reason}"
+            )
+            unreadable.append(f.path)
+        if len(inputs) < max(min_files, 2):
+            continue
+        merged, rows_in = _merged(tables)
+        output = log.put(f"date={day}/{batch_name(merged['event_id'])}", merged)
+        for f in inputs:
+            if f.path != output:
+                log.delete(f.path)
+        logger.info("compacted %s/date=%s: %d files, %d -> %d rows", log.location, day,
+                    len(inputs), rows_in, merged.num_rows)  # fmt: skip
+        days.append(CompactedDay(day, len(inputs), rows_in, merged.num_rows, output))
+    return CompactionResult(days=tuple(days), unreadable=tuple(unreadable))
+
+
+def _read_day(
+    files: Sequence[LogFile], filesystem: pafs.FileSystem | None = None
+) -> tuple[list[pa.Table], list[LogFile], list[tuple[LogFile, str]]]:
+    """A day's files as tables: (tables, the files read, the unreadable files and why).
+
+    All at once; file by file only to single out an unreadable one. A file gone
+    meanwhile (another compactor) is neither read nor unreadable.
+    """
+    try:
+        return [_read([f.path for f in files], filesystem)], list(files), []
+    except (OSError, pa.ArrowException):
+        pass
+    tables, inputs, bad = [], [], []
+    for f in files:
+        try:
+            tables.append(_read([f.path], filesystem))
+            inputs.append(f)
+        except FileNotFoundError:
+            continue
+        except (OSError, pa.ArrowException) as exc:
+            bad.append((f, f"{type(exc).__name__}: {exc}"))
+    return tables, inputs, bad
+
+
+def _merged(tables: Sequence[pa.Table]) -> tuple[pa.Table, int]:
+    """One table from a day's tables, each event once, by time: (table, rows in)."""
+    merged = pa.concat_tables(tables)
+    rows_in = merged.num_rows
+    merged = dedupe(merged).sort_by([("timestamp", "ascending"), ("event_id", "ascending")])
+    return merged.replace_schema_metadata(EVENT_SCHEMA.metadata), rows_in
+
+
+def _warn(message: str) -> None:
+    logger.warning(message)
+    warnings.warn(message, LogWarning, stacklevel=4)
+
+
+def _read(paths: Iterable[PurePath], filesystem: pafs.FileSystem | None = None) -> pa.Table:
     """Files in the current schema (older files get the newer columns as null)."""
-    table = ds.dataset([str(p) for p in paths], schema=EVENT_SCHEMA, format="parquet").to_table()
+    table = ds.dataset(
+        [str(p) for p in paths], schema=EVENT_SCHEMA, format="parquet", filesystem=filesystem
+    ).to_table()
     version = table["schema_version"]
     if version.null_count:  # written before the schema carried a version
         i = table.schema.get_field_index("schema_version")
@@ -167,10 +238,7 @@ def _read(paths: Iterable[Path]) -> pa.Table:
 def _merge(
     log: EventLog, folder: Path, inputs: Sequence[LogFile], tables: Sequence[pa.Table]
 ) -> CompactedDay:
-    merged = pa.concat_tables(tables)
-    rows_in = merged.num_rows
-    merged = dedupe(merged).sort_by([("timestamp", "ascending"), ("event_id", "ascending")])
-    merged = merged.replace_schema_metadata(EVENT_SCHEMA.metadata)
+    merged, rows_in = _merged(tables)
     name = batch_name(merged["event_id"])
     staged = write_atomic(folder, f".compact-{uuid.uuid4().hex}.parquet.tmp", merged)
     try:
@@ -178,7 +246,7 @@ def _merge(
             os.replace(staged, folder / name)
             for f in inputs:
                 if f.path.name != name:
-                    f.path.unlink(missing_ok=True)
+                    Path(f.path).unlink(missing_ok=True)
             fsync = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(fsync)
@@ -214,12 +282,10 @@ def _set_aside(log: EventLog, f: LogFile, reason: str, stale_after: float) -> Pa
     """Move an old unreadable file to ``_quarantine/`` (renamed ``.bad``); None if too young."""
     message = f"compaction skipped unreadable event file {f.path}: {reason}"
     if f.mtime_ns / 1e9 > time.time() - stale_after:
-        logger.warning(message)
-        warnings.warn(message, LogWarning, stacklevel=3)
+        _warn(message)
         return None
     target = log.path / QUARANTINE / f"date={f.date}" / f"{f.path.name}.bad"
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(f.path, target)
-    logger.warning("%s; moved to %s", message, target)
-    warnings.warn(f"{message}; moved to {target}", LogWarning, stacklevel=3)
+    _warn(f"{message}; moved to {target}")
     return target

@@ -35,16 +35,18 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date as date_type
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ._locks import file_lock
@@ -55,7 +57,14 @@ if TYPE_CHECKING:
     from .compaction import CompactionResult
     from .writer import BufferedWriter
 
-__all__ = ["DICTIONARY_COLUMNS", "PARTITION_SCHEMA", "EventLog", "LogWarning", "dedupe"]
+__all__ = [
+    "DICTIONARY_COLUMNS",
+    "PARTITION_SCHEMA",
+    "EventLog",
+    "LogWarning",
+    "ObjectStoreLog",
+    "dedupe",
+]
 
 PARTITION_SCHEMA = pa.schema([pa.field("date", pa.string())])
 _SCHEMA = pa.unify_schemas([EVENT_SCHEMA, PARTITION_SCHEMA])
@@ -77,6 +86,13 @@ DICTIONARY_COLUMNS = (
     "error_type",
 )
 _DICT_TYPE = pa.dictionary(pa.int32(), pa.string())
+# Columns with (nearly) one value per event: dictionary encoding would only be
+# tried and dropped, at a cost (about a quarter of the write time).
+_UNIQUE_COLUMNS = {"event_id", "timestamp", "latency_ms", "context_id", "task_id"}
+WRITE_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "use_dictionary": [n for n in EVENT_SCHEMA.names if n not in _UNIQUE_COLUMNS],
+}
 READ_LOCK = ".swap.lock"  # shared by readers, exclusive while compaction swaps files
 SWAP_GATE = ".swap.gate"
 _ATTEMPTS = 4
@@ -92,7 +108,7 @@ class LogWarning(UserWarning):
 class LogFile:
     """One ``part-*.parquet`` file of the log and what identifies its current version."""
 
-    path: Path
+    path: PurePath  # a local Path, or the object's key in an ObjectStoreLog
     date: str
     size: int
     mtime_ns: int
@@ -149,7 +165,7 @@ def write_atomic(folder: Path, name: str, table: pa.Table) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             _fsync_dir(folder.parent)
         with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, compression="zstd")
+            pq.write_table(table, fh, **WRITE_OPTIONS)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, folder / name)
@@ -177,20 +193,57 @@ def swap_lock(events: Path, *, exclusive: bool) -> Iterator[None]:
 
 
 class EventLog:
-    """Append events to, and read them from, one events folder."""
+    """Append events to, and read them from, one events folder.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+    ``EventLog("agentcost-data/events")`` is a local folder. A URI such as
+    ``EventLog("s3://bucket/events")`` (or a ``filesystem=``) gives an
+    :class:`ObjectStoreLog`: the same layout and API on object storage.
+    """
+
+    filesystem: pafs.FileSystem | None = None  # None: local, with locks, fsync and rename
+
+    def __new__(cls, path: str | os.PathLike[str], *, filesystem: Any = None) -> EventLog:
+        if cls is EventLog and (filesystem is not None or _is_remote_uri(path)):
+            return super().__new__(ObjectStoreLog)
+        return super().__new__(cls)
+
+    def __init__(self, path: str | os.PathLike[str], *, filesystem: Any = None) -> None:
+        if isinstance(path, str) and path.startswith("file://"):
+            path = urlsplit(path).path
+        self._path = Path(path)
+        self.location = str(self._path)  # for messages: the folder, or the URI without secrets
+        self._start()
+
+    def _start(self) -> None:
         self.skipped: dict[str, str] = {}  # unreadable files left out of reads: path -> why
-        self._bad: dict[Path, tuple[tuple[str, int, int, int], str]] = {}
+        self._bad: dict[PurePath, tuple[tuple[str, int, int, int], str]] = {}
         self._dup_check: dict[str, tuple[tuple[Any, ...], bool]] = {}  # date -> (files, dups?)
 
+    @property
+    def path(self) -> Path:
+        """The local events folder."""
+        return self._path
+
     def __repr__(self) -> str:
-        return f"EventLog({str(self.path)!r})"
+        return f"EventLog({self.location!r})"
+
+    # The few places local and object storage differ (ObjectStoreLog overrides them).
+
+    def _base(self) -> str:
+        return str(self._path)
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _shared(self) -> AbstractContextManager[None]:
+        return swap_lock(self._path, exclusive=False)
+
+    def _guarded(self) -> bool:
+        return (self._path / READ_LOCK).exists()
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, events: Iterable[Event]) -> list[Path]:
+    def append(self, events: Iterable[Event]) -> list[PurePath]:
         """Write events durably; returns the files written (one per UTC date).
 
         Idempotent per batch: appending the same events again rewrites the same
@@ -203,7 +256,7 @@ class EventLog:
             return []
         return self.append_table(events_to_table(unique.values()))
 
-    def append_table(self, table: pa.Table) -> list[Path]:
+    def append_table(self, table: pa.Table) -> list[PurePath]:
         """Write a table of events (the fixed schema) durably; one file per UTC date.
 
         The vectorised path for many events at once (synthetic data, imports).
@@ -215,18 +268,18 @@ class EventLog:
         if table.num_rows == 0:
             return []
         micros = pc.cast(table["timestamp"], pa.int64()).to_numpy()
-        dates = (micros // 86_400_000_000).astype("datetime64[D]").astype(str)
+        days = micros // 86_400_000_000  # UTC day numbers: only the distinct ones become text
         written = []
-        for day in sorted(set(dates.tolist())):
-            mask = dates == day
+        for day in np.unique(days):
+            mask = days == day
             part = table if mask.all() else table.filter(pa.array(mask))
-            written.append(self._write_file(day, part))
+            written.append(self._write_file(str(np.datetime64(int(day), "D")), part))
         return written
 
-    def _write_file(self, date: str, table: pa.Table) -> Path:
+    def _write_file(self, date: str, table: pa.Table) -> PurePath:
         """Write one day's events as ``part-<hash of its event ids>.parquet``."""
         table = dedupe(table)
-        return write_atomic(self.path / f"date={date}", batch_name(table["event_id"]), table)
+        return write_atomic(self._path / f"date={date}", batch_name(table["event_id"]), table)
 
     def buffered(self, **options: Any) -> BufferedWriter:
         """A :class:`~agentcost_nb.writer.BufferedWriter` on this log (flushed at exit)."""
@@ -246,11 +299,13 @@ class EventLog:
         """Every ``part-*.parquet`` file now in the log (readable or not), by day and name."""
         found: list[LogFile] = []
         try:
-            days = sorted(os.scandir(self.path), key=lambda e: e.name)
+            days = sorted(os.scandir(self._path), key=lambda e: e.name)
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise LogError(f"cannot read event log at {self.path}: {exc.strerror or exc}") from exc
+            raise LogError(
+                f"cannot read event log at {self.location}: {exc.strerror or exc}"
+            ) from exc
         for day in days:
             if not day.name.startswith("date=") or not day.is_dir():
                 continue
@@ -291,8 +346,9 @@ class EventLog:
             [str(f.path) for f in files],
             schema=_schema(dictionary),
             format=fmt,
+            filesystem=self.filesystem,
             partitioning=_PARTITIONING,
-            partition_base_dir=str(self.path),
+            partition_base_dir=self._base(),
         )
 
     def read(
@@ -325,15 +381,15 @@ class EventLog:
         if not_strings:
             raise LogError(f"not string event column(s): {', '.join(not_strings)}")
         encode = [c for c in encode if c in wanted]
-        if not self.path.is_dir():
+        if not self._exists():
             return _schema(encode).empty_table().select(wanted)
         last: Exception | None = None
         for _ in range(_ATTEMPTS):
             # Readers never create the lock file. A log no compactor has touched has
             # none; if one appears while we read, a compaction may have overlapped
             # the read: read again, this time under the lock.
-            guarded = (self.path / READ_LOCK).exists()
-            with swap_lock(self.path, exclusive=False):
+            guarded = self._guarded()
+            with self._shared():
                 files = self._readable(self.files())
                 try:
                     table = self._scan(files, wanted, filter, dedupe, encode)
@@ -345,7 +401,7 @@ class EventLog:
                     if self._find_bad(files):
                         continue
                     break
-            if not guarded and (self.path / READ_LOCK).exists():
+            if not guarded and self._guarded():
                 continue
             if "schema_version" in wanted and table["schema_version"].null_count:
                 # Files from before the schema carried a version: version 0.
@@ -354,7 +410,7 @@ class EventLog:
                     i, _SCHEMA.field("schema_version"), table["schema_version"].fill_null(0)
                 )
             return table.unify_dictionaries() if encode else table
-        raise LogError(f"cannot read event log at {self.path}: {last}") from last
+        raise LogError(f"cannot read event log at {self.location}: {last}") from last
 
     def to_pandas(self, columns: Sequence[str] | None = None):  # type: ignore[no-untyped-def]
         """All events, oldest first, money as exact ``Decimal`` objects."""
@@ -439,7 +495,7 @@ class EventLog:
     def _find_bad(self, files: list[LogFile]) -> bool:
         """After a failed scan: find the files that cannot be read; True if any was found."""
         found = False
-        for check in (_check_footer, _check_full):
+        for check in (self._check_footer, self._check_full):
             for f in files:
                 if f.path in self._bad:
                     continue
@@ -453,6 +509,14 @@ class EventLog:
             if found:
                 return True
         return False
+
+    def _check_footer(self, path: PurePath) -> None:
+        pq.read_metadata(str(path), filesystem=self.filesystem)
+
+    def _check_full(self, path: PurePath) -> None:
+        ds.dataset(
+            [str(path)], schema=EVENT_SCHEMA, format="parquet", filesystem=self.filesystem
+        ).to_table()
 
     def _mark_bad(self, f: LogFile, reason: str) -> None:
         known = self._bad.get(f.path)
@@ -473,9 +537,148 @@ def _schema(dictionary: Sequence[str] = ()) -> pa.Schema:
     return schema
 
 
-def _check_footer(path: Path) -> None:
-    pq.read_metadata(path)
+class ObjectStoreLog(EventLog):
+    """The event log on object storage (S3, GCS, HDFS, or any fsspec filesystem).
+
+    Same layout, schema and API as a local log; what differs, and why it is
+    still safe (README "Event log on object storage"):
+
+    * A file is one whole-object PUT: it appears complete or not at all, so
+      there is no temp file, rename or fsync. Names are still the hash of the
+      batch's event ids, so a retried write replaces its object.
+    * There are no locks. Compaction writes the merged object *before* it
+      deletes its inputs, so an event is always in at least one object; a
+      reader between the two sees it twice and :meth:`read` drops the repeat.
+      Two compactors at once can leave such repeats (never a loss); the next
+      compaction removes them. Run compaction from one scheduled job.
+
+    ``EventLog("s3://bucket/events?endpoint_override=host:9000&scheme=http")``
+    takes credentials the usual way (``AWS_ACCESS_KEY_ID`` …); or pass
+    ``filesystem=`` (a ``pyarrow.fs.FileSystem`` or an fsspec filesystem) with the
+    path inside it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, filesystem: Any = None) -> None:
+        uri = os.fspath(path)
+        self.location = _display_uri(uri)
+        if filesystem is None:
+            self.filesystem, root = _filesystem_from_uri(uri, self.location)
+        else:
+            self.filesystem = _arrow_filesystem(filesystem)
+            parts = urlsplit(uri)
+            root = parts.netloc + parts.path if parts.scheme and "://" in uri else uri
+            if not (parts.scheme and "://" in uri):
+                self.location = f"{self.filesystem.type_name}://{root.lstrip('/')}"
+        self.root = root.rstrip("/")
+        self._start()
+
+    @property
+    def path(self) -> Path:
+        raise LogError(f"{self.location} is on object storage: it has no local folder")
+
+    def _base(self) -> str:
+        return self.root
+
+    def _exists(self) -> bool:
+        return self._info(self.root).type != pafs.FileType.NotFound
+
+    def _shared(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def _guarded(self) -> bool:
+        return False
+
+    def _info(self, what: str | pafs.FileSelector) -> Any:
+        assert self.filesystem is not None
+        try:
+            return self.filesystem.get_file_info(what)
+        except (OSError, pa.ArrowException) as exc:
+            raise LogError(f"cannot read event log at {self.location}: {exc}") from exc
+
+    def files(self) -> list[LogFile]:
+        """Every ``date=…/part-*.parquet`` object under the log's prefix, by day and name."""
+        infos = self._info(pafs.FileSelector(self.root, recursive=True, allow_not_found=True))
+        found = []
+        for info in infos:
+            if info.type != pafs.FileType.File:
+                continue
+            rel = info.path[len(self.root) :].lstrip("/").split("/")
+            if len(rel) != 2 or not rel[0].startswith("date=") or not is_part_file(rel[1]):
+                continue
+            found.append(
+                LogFile(PurePosixPath(info.path), rel[0][5:], info.size or 0, info.mtime_ns or 0, 0)
+            )
+        return sorted(found, key=lambda f: (f.date, f.path.name))
+
+    def _write_file(self, date: str, table: pa.Table) -> PurePath:
+        table = dedupe(table)
+        return self.put(f"date={date}/{batch_name(table['event_id'])}", table)
+
+    def put(self, name: str, table: pa.Table) -> PurePosixPath:
+        """Write ``table`` as the object ``<root>/<name>`` in one PUT."""
+        assert self.filesystem is not None
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, **WRITE_OPTIONS)
+        data = sink.getvalue()  # serialised first: a failed write sends nothing
+        key = f"{self.root}/{name}"
+        try:
+            try:
+                out = self.filesystem.open_output_stream(key)
+            except FileNotFoundError:  # filesystems with real folders (fsspec local, memory)
+                self.filesystem.create_dir(key.rsplit("/", 1)[0], recursive=True)
+                out = self.filesystem.open_output_stream(key)
+            with out:
+                out.write(data)
+        except (OSError, pa.ArrowException) as exc:
+            raise LogError(f"could not write events to {self.location}/{name}: {exc}") from exc
+        return PurePosixPath(key)
+
+    def delete(self, path: PurePath) -> None:
+        """Remove one object (gone already is fine)."""
+        assert self.filesystem is not None
+        with suppress(FileNotFoundError):
+            self.filesystem.delete_file(str(path))
 
 
-def _check_full(path: Path) -> None:
-    ds.dataset([str(path)], schema=EVENT_SCHEMA, format="parquet").to_table()
+def _is_remote_uri(path: object) -> bool:
+    if not isinstance(path, str) or "://" not in path:
+        return False
+    scheme = urlsplit(path).scheme
+    return bool(scheme) and scheme != "file"
+
+
+def _display_uri(uri: str) -> str:
+    """``uri`` without user info or query (either may hold a secret)."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _arrow_filesystem(filesystem: Any) -> pafs.FileSystem:
+    if isinstance(filesystem, pafs.FileSystem):
+        return filesystem
+    return pafs.PyFileSystem(pafs.FSSpecHandler(filesystem))  # an fsspec filesystem
+
+
+def _filesystem_from_uri(uri: str, shown: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's own filesystems first (s3, gs, hdfs); else fsspec's, if installed."""
+
+    def why(exc: Exception) -> str:  # the URI's query may hold a secret: never echo it
+        return str(exc).replace(uri, shown)
+
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (pa.ArrowException, ValueError, OSError) as arrow_exc:
+        try:
+            import fsspec  # type: ignore[import-untyped]
+        except ImportError:
+            raise LogError(
+                f"cannot open event log {shown}: {why(arrow_exc)} (install fsspec for more schemes)"
+            ) from None
+        try:
+            fs, root = fsspec.core.url_to_fs(uri)
+        except (ImportError, ValueError, OSError) as exc:
+            raise LogError(f"cannot open event log {shown}: {why(exc)}") from None
+        return _arrow_filesystem(fs), root

@@ -137,8 +137,8 @@ class BufferedWriter:
         ok = self.flush()
         if not ok:
             message = (
-                f"{len(self.pending)} event(s) still not written to {self.log.path} after close(): "
-                f"{self.last_error}; they stay in .pending — call flush() to retry"
+                f"{len(self.pending)} event(s) still not written to {self.log.location} after "
+                f"close(): {self.last_error}; they stay in .pending — call flush() to retry"
             )
             logger.error(message)
             warnings.warn(message, LogWarning, stacklevel=2)
@@ -175,7 +175,7 @@ class BufferedWriter:
         try:
             self.flush()
         except Exception:  # a background thread must not die silently
-            logger.exception("buffered flush to %s failed", self.log.path)
+            logger.exception("buffered flush to %s failed", self.log.location)
             self._schedule(self.retry_after)
 
     def _rescue(self) -> Path | None:
@@ -187,13 +187,13 @@ class BufferedWriter:
         except Exception as exc:
             logger.error(
                 "%d event(s) for %s are lost: could not write them (%s) nor save them to %s (%s)",
-                len(events), self.log.path, self.last_error, target, exc,
+                len(events), self.log.location, self.last_error, target, exc,
             )  # fmt: skip
             return None
         logger.error(
             "%d event(s) could not be written to %s (%s); saved to %s — import them with "
             "EventLog(%r).append_table(pyarrow.parquet.read_table(%r))",
-            len(events), self.log.path, self.last_error, target, str(self.log.path), str(target),
+            len(events), self.log.location, self.last_error, target, self.log.location, str(target),
         )  # fmt: skip
         return target
 

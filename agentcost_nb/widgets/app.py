@@ -124,7 +124,7 @@ class App(W.VBox):
             f"{exc} — fix the file, then reload the app. Until then it is read-only: "
             "the dashboard works; agents cannot be called, added or changed."
         )
-        self.dashboard = Dashboard(EventLog(where.events_path))
+        self.dashboard = Dashboard(EventLog(where.events))
         notices = [W.HTML(error_html(f"unavailable until the file is fixed: {exc}")) for _ in "ab"]
         self.tabs = W.Tab(children=[*notices, self.dashboard])
         for i, title in enumerate(("Playground", "Agents", "Dashboard")):

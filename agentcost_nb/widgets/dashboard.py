@@ -104,7 +104,9 @@ class Dashboard(W.VBox):
     ) -> None:
         self.event_log = log
         self.tz = tz
-        self.export_dir = Path(export_dir) if export_dir else log.path.parent / "exports"
+        if export_dir is None:  # beside the events folder; a log on object storage has none
+            export_dir = "exports" if log.filesystem is not None else log.path.parent / "exports"
+        self.export_dir = Path(export_dir)
         self.download_limit = download_limit
         self.picked_agents: tuple[str, ...] = ()  # set by clicking a bar or a legend entry
         self.last_export: report.Export | None = None
