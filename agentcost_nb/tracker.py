@@ -74,17 +74,21 @@ class Tracker:
         chat_client: ChatCompletionsClient | None = None,
         timeout: float = 60.0,
         tz: str | None = None,
+        batch_events: int = 1,
+        batch_age: float = 5.0,
     ) -> None:
         self.home = home if isinstance(home, DataHome) else DataHome.resolve(home)
         self.tz = tz  # reporting time zone for budget periods (None: the machine's)
         self.registry = Registry(self.home.registry_path)
         self.budgets = Budgets(self.home.path / "budgets.json")
-        self.log = EventLog(self.home.events_path)
+        self.log = EventLog(self.home.events)
         self.client = client or A2AClient(timeout=timeout)
         self.chat_client = chat_client or ChatCompletionsClient(timeout=timeout)
-        # One event per write (a chat call is durable when it returns); a failed write
-        # is kept, retried by the next call or the writer's timer, and flushed at exit.
-        self.writer = self.log.buffered(max_events=1)
+        # By default one event per write (a chat call is durable when it returns);
+        # batch_events > 1 trades that for throughput: a call only enqueues, and the
+        # batch is written when full, batch_age seconds on, on flush() and at exit.
+        # A failed write is kept, retried by the next call or the timer.
+        self.writer = self.log.buffered(max_events=batch_events, max_age=batch_age)
 
     def __repr__(self) -> str:
         return f"Tracker(home={str(self.home.path)!r}, agents={len(self.registry)})"
@@ -227,7 +231,7 @@ class Tracker:
 
     def record(self, event: Event) -> str | None:
         """Append the event (and any held back); on failure keep them and say why."""
-        self.writer.append(event)  # max_events=1: written (or kept) before this returns
+        self.writer.append(event)  # batch_events=1: written (or kept) before this returns
         if self.writer.last_error is None:
             return None
         n = len(self.writer.pending)
@@ -239,7 +243,10 @@ class Tracker:
         return self.writer.pending
 
     def flush(self) -> None:
-        """Write events held back by an earlier failure; raises LogError if it fails again."""
+        """Write every event not yet written (batched, or held back by a failure).
+
+        Raises LogError if that fails again; the events stay pending.
+        """
         if not self.writer.flush():
             raise LogError(
                 f"{len(self.pending)} event(s) still not written: {self.writer.last_error}"

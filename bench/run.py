@@ -41,6 +41,7 @@ TZ = "UTC"  # UTC local days = the date= partitions, so all three engines agree
 LAST_DAY = (END - timedelta(days=1)).date()
 FIRST_DAY = LAST_DAY - timedelta(days=29)
 ONE_AGENT = "research-agent"
+BUFFER_EVENTS = 100  # events per batch for the buffered record overhead
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> float:
@@ -300,19 +301,28 @@ def bench_record(repeat: int, calls: int) -> dict[str, Any]:
             agent, reply, request_text="hello", caller=caller, started_at=datetime.now(UTC)
         )
 
-    def samples(fn: Callable[[], Any]) -> float:
+    def timed(fn: Callable[[], Any], n: int) -> list[float]:
         fn()
         ts = []
-        for _ in range(repeat * calls):
+        for _ in range(n):
             t0 = time.perf_counter()
             fn()
             ts.append(time.perf_counter() - t0)
-        return statistics.median(ts) * 1000
+        return ts
+
+    def samples(fn: Callable[[], Any]) -> float:
+        return statistics.median(timed(fn, repeat * calls)) * 1000
 
     with tempfile.TemporaryDirectory() as tmp:
         log = EventLog(Path(tmp) / "events")
         build_ms = samples(build)
         record_ms = samples(lambda: log.append([build()]))
+        # Tracker(batch_events=N): a call only enqueues; every Nth call writes the batch.
+        # The median is the enqueue; the mean spreads the batch writes over the calls.
+        with log.buffered(max_events=BUFFER_EVENTS, max_age=600) as writer:
+            ts = timed(lambda: writer.append(build()), 10 * BUFFER_EVENTS)
+        buffered_ms = statistics.median(ts) * 1000
+        buffered_mean_ms = statistics.fmean(ts) * 1000
 
     with DemoAgentServer(port=0) as server:
         url = server.agent_url("echo") + "/"  # the card's rpc URL (no 307 redirect)
@@ -338,6 +348,10 @@ def bench_record(repeat: int, calls: int) -> dict[str, Any]:
         "bare_post_ms": post_ms,
         "price_and_build_ms": build_ms,
         "price_build_append_ms": record_ms,
+        "buffer_events": BUFFER_EVENTS,
+        "price_build_buffered_ms": buffered_ms,
+        "price_build_buffered_mean_ms": buffered_mean_ms,
+        "buffered_pct_of_post": 100 * buffered_ms / post_ms,
         "build_pct_of_post": 100 * build_ms / post_ms,
         "record_pct_of_post": 100 * record_ms / post_ms,
     }
@@ -497,7 +511,9 @@ def report(r: dict[str, Any]) -> None:
         f"\nrecord: bare POST {rec['bare_post_ms']:.2f} ms | price+build "
         f"{rec['price_and_build_ms']:.3f} ms ({rec['build_pct_of_post']:.1f} %) | "
         f"price+build+append {rec['price_build_append_ms']:.2f} ms "
-        f"({rec['record_pct_of_post']:.0f} % of POST)"
+        f"({rec['record_pct_of_post']:.0f} % of POST) | buffered ({rec['buffer_events']}/batch) "
+        f"{rec['price_build_buffered_ms']:.3f} ms median, "
+        f"{rec['price_build_buffered_mean_ms']:.3f} ms mean ({rec['buffered_pct_of_post']:.1f} %)"
     )
     w = r["write"]
     print(

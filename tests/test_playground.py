@@ -224,3 +224,22 @@ def test_a_failed_write_is_kept_said_and_written_by_the_next_call(demo_server, t
     assert second.log_error is None and tracker.pending == []
     ids = set(pd.read_parquet(events)["event_id"])
     assert ids == {first.event.event_id, second.event.event_id}  # nothing lost, none twice
+
+
+def test_a_batching_tracker_writes_every_call_once_in_batches(demo_server, tmp_path):
+    tracker = Tracker(tmp_path, batch_events=3, batch_age=60)
+    _register(tracker, demo_server.agent_url("echo"))
+    events = tmp_path / "events"
+
+    def written() -> list[str]:
+        return sorted(pd.read_parquet(events)["event_id"]) if events.exists() else []
+
+    calls = [tracker.call_sync("priced-echo", f"call {i}") for i in range(2)]
+    assert written() == [] and len(tracker.pending) == 2  # only enqueued
+    calls += [tracker.call_sync("priced-echo", "call 2")]  # the third fills the batch
+    assert written() == sorted(c.event.event_id for c in calls) and tracker.pending == []
+    calls += [tracker.call_sync("priced-echo", "call 3")]
+    assert len(written()) == 3
+    tracker.flush()  # what exit does for what is left
+    assert written() == sorted(c.event.event_id for c in calls)
+    assert len(list(events.rglob("*.parquet"))) == 2  # two writes for four calls
