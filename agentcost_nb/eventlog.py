@@ -337,11 +337,14 @@ class EventLog:
         """
         if files is None:
             files = self._readable(self.files())
-        fmt: ds.FileFormat | str = "parquet"
-        if dictionary:
-            fmt = ds.ParquetFileFormat(
-                read_options=ds.ParquetReadOptions(dictionary_columns=list(dictionary))
-            )
+        fmt = ds.ParquetFileFormat(
+            read_options=ds.ParquetReadOptions(dictionary_columns=list(dictionary)),
+            # Pre-buffering pays off only where each request is slow (object storage);
+            # on a local disk it made a refresh 2-3x slower and ~170 MiB bigger.
+            default_fragment_scan_options=ds.ParquetFragmentScanOptions(
+                pre_buffer=self.filesystem is not None
+            ),
+        )
         return ds.dataset(
             [str(f.path) for f in files],
             schema=_schema(dictionary),
