@@ -78,6 +78,36 @@ EVENT_SCHEMA = pa.schema(
 )
 
 
+_INT_LIMITS = {
+    "http_status": 2**31 - 1,
+    "attempts": 2**31 - 1,
+    "input_tokens": 2**63 - 1,
+    "output_tokens": 2**63 - 1,
+    "cached_input_tokens": 2**63 - 1,
+    "reasoning_tokens": 2**63 - 1,
+}
+_MONEY_FIELDS = (*PRICE_FIELDS, *COST_PART_FIELDS, "cost_usd")
+_MONEY_LIMIT = Decimal(10) ** (38 - MONEY_PLACES)  # decimal128(38, 18) holds |x| < 1e20
+
+
+def _fits_int(value: object, limit: int) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    try:
+        n = operator.index(value)  # int, or a NumPy integer from a DataFrame row
+    except TypeError:
+        return False
+    return 0 <= n <= limit
+
+
+def _fits_money(value: object) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, Decimal) and value.is_finite() and abs(value) < _MONEY_LIMIT
+
+
 def new_event_id() -> str:
     return uuid.uuid4().hex
 
@@ -130,6 +160,18 @@ class Event:
         if self.timestamp.tzinfo is None:
             raise ValueError("event timestamp must be timezone-aware")
         object.__setattr__(self, "timestamp", self.timestamp.astimezone(UTC))
+        # Refuse here what the log's columns cannot hold: such an event would
+        # otherwise only fail inside a later batch write.
+        for name, limit in _INT_LIMITS.items():
+            value = getattr(self, name)
+            if not _fits_int(value, limit):
+                raise ValueError(
+                    f"event {name} must be a whole number in 0..{limit}, got {value!r}"
+                )
+        for name in _MONEY_FIELDS:
+            value = getattr(self, name)
+            if not _fits_money(value):
+                raise ValueError(f"event {name} must be a finite Decimal below 1e20, got {value!r}")
 
     @classmethod
     def priced(

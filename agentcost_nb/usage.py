@@ -18,10 +18,11 @@ next, so a task's total is the sum over the events that carry it; a ``usage``
 object is a running or final total, so the last one wins.  ``UsageTally``
 applies both rules; never sum totals, never keep only the last per-call count.
 
-Garbage (negative, fractional, bool, NaN, strings, a cached or reasoning count
-larger than its total) gives ``None``, never an exception: a bad report must
-not break a call. Whole floats are accepted because metadata travels as a
-protobuf ``Struct``, which turns every number into a double (``10`` -> ``10.0``).
+Garbage (negative, fractional, bool, NaN, strings, more than ``MAX_TOKENS``, a
+cached or reasoning count larger than its total) gives ``None``, never an
+exception: a bad report must not break a call. Whole floats are accepted because
+metadata travels as a protobuf ``Struct``, which turns every number into a
+double (``10`` -> ``10.0``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 from agentcost_nb.client.types import ReportedUsage
 
 __all__ = [
+    "MAX_TOKENS",
     "UsageTally",
     "add_usage",
     "adk_usage",
@@ -43,6 +45,9 @@ __all__ = [
 
 _MODEL_KEYS = ("model", "model_name", "modelVersion", "model_version")
 _MAX_MODEL_LABEL = 200
+# No call uses ten billion tokens: a larger count is garbage. The bound also keeps
+# every cost (< $1e9 a token) inside the log's decimal128(38, 18) money columns.
+MAX_TOKENS = 10**10
 
 
 class _Garbage(Exception):
@@ -58,7 +63,7 @@ def _count(value: object) -> int:
         n = int(value)
     else:
         raise _Garbage
-    if n < 0:
+    if n < 0 or n > MAX_TOKENS:
         raise _Garbage
     return n
 
@@ -198,7 +203,9 @@ class UsageTally:
     def event(self, *metadata: Mapping[str, Any] | None) -> None:
         adk = next((u for u in map(adk_usage, metadata) if u is not None), None)
         if adk is not None:
-            self._adk = adk if self._adk is None else add_usage(self._adk, adk)
+            total = adk if self._adk is None else add_usage(self._adk, adk)
+            if max(total.input_tokens, total.output_tokens) <= MAX_TOKENS:
+                self._adk = total
         for meta in metadata:
             self._total = total_usage(meta) or self._total
             self.model = model_from_metadata(meta) or self.model

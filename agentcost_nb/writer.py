@@ -14,11 +14,15 @@ are retried unchanged, and a batch's file is named after its event ids, so a
 retry after a write that did land replaces that file instead of doubling it.
 If the very last flush at exit fails, the events are saved to a rescue file
 in the temporary folder and the log record says where, and how to import it.
+An event the log's schema cannot hold (built by hand with a wrong type) is set
+aside to a JSON-lines rescue file and ``rejected``, with a ``LogWarning``, so
+that it cannot block the events after it.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import tempfile
 import threading
@@ -67,6 +71,7 @@ class BufferedWriter:
         self.closed = False
         self._buffer: list[Event] = []
         self._batches: list[list[Event]] = []  # taken for writing or failed: retried as they are
+        self.rejected: list[Event] = []  # events the schema cannot hold, set aside (see flush)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -112,14 +117,8 @@ class BufferedWriter:
                     self._buffer = []
                 batches = list(self._batches)
             for batch in batches:
-                try:
-                    self.log.append(batch)
-                except LogError as exc:
-                    self._failed(exc)
+                if not self._write(batch):
                     return False
-                with self._lock:
-                    self._batches.remove(batch)
-                    self.written += len(batch)
             self.last_error = None
         with self._lock:
             empty = not self._buffer and not self._batches
@@ -177,6 +176,60 @@ class BufferedWriter:
         except Exception:  # a background thread must not die silently
             logger.exception("buffered flush to %s failed", self.log.location)
             self._schedule(self.retry_after)
+
+    def _write(self, batch: list[Event]) -> bool:
+        """Write one pending batch; False (batch kept) if the write failed."""
+        try:
+            self.log.append(batch)
+        except LogError as exc:
+            self._failed(exc)
+            return False
+        except Exception:  # not I/O: an event the schema cannot hold
+            kept = self._set_aside_unencodable(batch)
+            if kept is None:
+                raise
+            return not kept or self._write(kept)
+        with self._lock:
+            self._batches.remove(batch)
+            self.written += len(batch)
+        return True
+
+    def _set_aside_unencodable(self, batch: list[Event]) -> list[Event] | None:
+        """Take out of ``batch`` the events that cannot be encoded, so that one bad
+        event cannot block every later write. They are saved as JSON lines to a
+        rescue file (never dropped) and reported. Returns the pending batch that
+        replaces it (empty if nothing is left), or None if every event encodes."""
+        bad = []
+        for event in batch:
+            try:
+                events_to_table([event])
+            except Exception as exc:
+                bad.append((event, exc))
+        if not bad:
+            return None
+        target = Path(tempfile.gettempdir()) / f"agentcost-nb-unencodable-{uuid.uuid4().hex}.jsonl"
+        try:
+            with open(target, "w", encoding="utf-8") as out:
+                for event, _ in bad:
+                    out.write(json.dumps(event.as_row(), default=str) + "\n")
+            where = f"saved to {target}"
+        except OSError as exc:
+            where = f"kept in .rejected (could not save them to {target}: {exc})"
+        keep = [e for e in batch if all(e is not b for b, _ in bad)]
+        with self._lock:
+            self.rejected.extend(e for e, _ in bad)
+            i = next(i for i, b in enumerate(self._batches) if b is batch)
+            if keep:
+                self._batches[i] = keep
+            else:
+                del self._batches[i]
+        message = (
+            f"{len(bad)} event(s) for {self.log.location} cannot be stored in the log's schema "
+            f"({type(bad[0][1]).__name__}: {bad[0][1]}); {where}; the rest is written"
+        )
+        logger.error(message)
+        warnings.warn(message, LogWarning, stacklevel=3)
+        return keep
 
     def _rescue(self) -> Path | None:
         """Last resort at exit: save unwritten events where they can be imported later."""
