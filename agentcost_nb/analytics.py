@@ -182,7 +182,8 @@ class Filters:
         """The same filters over the equally long period just before; ``None`` if unbounded."""
         if self.start is None:
             return None
-        end = self.end or today or datetime.now(ZoneInfo(self.zone)).date()
+        # A start after today (an open range picked in the future) is one day long.
+        end = max(self.end or today or datetime.now(ZoneInfo(self.zone)).date(), self.start)
         length = (end - self.start).days + 1
         since = self.since - timedelta(days=length) if self.since is not None else None
         return replace(

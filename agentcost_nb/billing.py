@@ -8,10 +8,14 @@ by default they cost nothing but keep their token counts and reason.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
+from .client._wire import safe_url
 from .client.types import AgentReply
+from .errors import ValidationError
 from .events import Event
 from .keys import key_hash, mask_key
 from .pricing import TokenUsage, compute_cost
@@ -19,6 +23,8 @@ from .registry import AgentConfig
 from .tokens import TokenSource, count_tokens
 
 __all__ = ["BILLED_STATUSES", "Caller", "price_reply", "resolve_usage"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # An agent that answers with a question (input-required) did the work: bill it.
 BILLED_STATUSES = frozenset({"success", "input_required"})
@@ -33,6 +39,24 @@ class Caller:
     project: str = ""
     tags: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Control characters would end up in the log and in every table and CSV
+        # that shows it; refuse them by name (never echoing the key itself).
+        problems = {}
+        for name in ("api_key", "team", "project"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                problems[name] = f"must be text, not {type(value).__name__}"
+            elif _CONTROL.search(value):
+                problems[name] = "contains control characters (newline, tab, NUL…)"
+        if isinstance(self.tags, str) or not all(isinstance(t, str) for t in self.tags):
+            problems["tags"] = "must be a list of texts"
+        elif any(_CONTROL.search(t) for t in self.tags):
+            problems["tags"] = "a tag contains control characters (newline, tab, NUL…)"
+        if problems:
+            raise ValidationError(problems, where="caller")
+        object.__setattr__(self, "tags", tuple(self.tags))
+
     def __repr__(self) -> str:
         return (
             f"Caller(api_key={mask_key(self.api_key)!r}, team={self.team!r}, "
@@ -41,22 +65,37 @@ class Caller:
 
 
 def resolve_usage(reply: AgentReply, request_text: str) -> tuple[TokenUsage, TokenSource]:
-    """Reported counts win; otherwise count request and reply text ourselves."""
-    if reply.usage is not None:
-        u = reply.usage
-        return (
-            TokenUsage(
-                input_tokens=u.input_tokens,
-                output_tokens=u.output_tokens,
-                cached_input_tokens=min(u.cached_input_tokens, u.input_tokens),
-                reasoning_tokens=min(u.reasoning_tokens, u.output_tokens),
-            ),
-            "reported",
-        )
-    n_in, src_in = count_tokens(request_text)
-    n_out, src_out = count_tokens(reply.text)
-    source: TokenSource = "estimated" if "estimated" in (src_in, src_out) else "counted"
-    return TokenUsage(input_tokens=n_in, output_tokens=n_out), source
+    """Reported counts win; a side the agent left out (or reported as 0 for a
+    non-empty text) is counted from the text instead, never recorded as 0.
+
+    ``token_source`` is ``reported`` when both sides came from the agent, the
+    counting source when neither did, and ``reported+counted`` /
+    ``reported+estimated`` when the agent reported only one side.
+    """
+    u = reply.usage
+    inp, out, cached, reasoning = 0, 0, 0, 0
+    sources: list[str] = []
+    if u is not None and (u.input_tokens > 0 or not request_text):
+        inp, cached = u.input_tokens, min(u.cached_input_tokens, u.input_tokens)
+        sources.append("reported")
+    else:
+        inp, src = count_tokens(request_text)
+        sources.append(src)
+    if u is not None and (u.output_tokens > 0 or not reply.text):
+        out, reasoning = u.output_tokens, min(u.reasoning_tokens, u.output_tokens)
+        sources.append("reported")
+    else:
+        out, src = count_tokens(reply.text)
+        sources.append(src)
+    usage = TokenUsage(
+        input_tokens=inp, output_tokens=out, cached_input_tokens=cached, reasoning_tokens=reasoning
+    )
+    counted = "estimated" if "estimated" in sources else "counted"
+    if sources == ["reported", "reported"]:
+        return usage, "reported"
+    if "reported" in sources:
+        return usage, cast(TokenSource, f"reported+{counted}")
+    return usage, cast(TokenSource, counted)
 
 
 def price_reply(
@@ -85,7 +124,7 @@ def price_reply(
         timestamp=started_at,
         agent_name=agent.name,
         display_name=agent.display_name,
-        endpoint=reply.rpc_url or agent.url,
+        endpoint=safe_url(reply.rpc_url or agent.url),  # no user:password, no query values
         protocol=reply.protocol or None,
         model=reply.model or agent.model or None,
         api_key=mask_key(caller.api_key) or None,

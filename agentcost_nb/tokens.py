@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 __all__ = ["TokenSource", "count_tokens", "estimate_tokens"]
 
-TokenSource = Literal["reported", "counted", "estimated"]
+# "reported+counted" / "reported+estimated": the agent reported one side only.
+TokenSource = Literal["reported", "counted", "estimated", "reported+counted", "reported+estimated"]
 
 _PIECE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _ENCODING = "cl100k_base"

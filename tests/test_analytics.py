@@ -385,6 +385,13 @@ def test_kpis_compare_with_the_previous_period(tmp_path: Path) -> None:
     # No start: nothing to compare with.
     unbounded = an.kpis(log, an.Filters(tz="UTC"))
     assert unbounded.previous is None and unbounded.change("spend") is None
+    # A start after today (a From date picked in the future): a one-day period, no error.
+    future = an.kpis(log, an.Filters(start=date(2026, 4, 20), tz="UTC"), today=date(2026, 4, 13))
+    assert future.current.requests == 0 and future.previous_filters is not None
+    assert (future.previous_filters.start, future.previous_filters.end) == (
+        date(2026, 4, 19),
+        date(2026, 4, 19),
+    )
 
 
 def test_recent_events_pages_newest_first(tmp_path: Path) -> None:

@@ -160,18 +160,22 @@ class ChatWidget(W.VBox):
         if not self.agent.value:
             self.status.value = error_html("register an agent first")
             return None
+        try:
+            caller = Caller(
+                api_key=self._caller_key.reveal() if self._caller_key else "",
+                team=self.team.value.strip(),
+                project=self.project.value.strip(),
+                tags=tuple(t.strip() for t in self.tags.value.split(",") if t.strip()),
+            )
+        except AgentCostError as exc:  # nothing sent: the message stays in the box
+            self.status.value = error_html(str(exc))
+            return None
         self.send_button.disabled = True
         self.cancel_button.disabled = False
         self._token = token = CancelToken()
         self.status.value = "waiting for the agent…"
         self._append("you", esc(text))
         self.message.value = ""
-        caller = Caller(
-            api_key=self._caller_key.reveal() if self._caller_key else "",
-            team=self.team.value.strip(),
-            project=self.project.value.strip(),
-            tags=tuple(t.strip() for t in self.tags.value.split(",") if t.strip()),
-        )
         self._live, self._live_text = None, ""
         try:
             result = await self.tracker.call(
