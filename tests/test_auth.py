@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import pickle
+from urllib.parse import quote, quote_plus
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from agentcost_nb.client._auth import (
@@ -226,3 +229,140 @@ def test_a_card_behind_the_key_is_fetched_again_with_it():
         A2AClient(transport=httpx.MockTransport(handler)).send("http://gw.test/a", "hi")
     )
     assert refused.error_type == "auth" and "the agent card needs a credential" in refused.error
+
+
+# ------------------------------------------------- keys that cannot be sent
+
+BAD_KEYS = {
+    "line break": "good\nSECRETTAIL-987",
+    "NUL": "good\x00SECRETTAIL-987",
+    "header injection": "good\r\nX-Evil: 1SECRETTAIL-987",
+    "tab": "good\tSECRETTAIL-987",
+    "DEL": "good\x7fSECRETTAIL-987",
+    "C1 control": "good\x85SECRETTAIL-987",
+}
+
+
+def _pieces(key: str) -> list[str]:
+    return [p for p in ("SECRETTAIL", key, repr(key)[1:-1]) if p]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS.values(), ids=BAD_KEYS.keys())
+def test_a_key_with_control_characters_is_refused_before_anything_carries_it(
+    demo_server, tmp_path, caplog, capfd, key
+):
+    tracker = Tracker(tmp_path)
+    tracker.registry.add(
+        AgentConfig(
+            name="vault", display_name="Vault", url=demo_server.agent_url("echo", secure=True)
+        )  # fmt: skip
+    )
+    caplog.set_level("DEBUG")
+    result = tracker.call_sync("vault", "let me in", agent_key=key)
+    reply = result.reply
+    assert (reply.status, reply.error_type, reply.http_status) == ("error", "auth", None)
+    assert "agent key was not sent" in reply.error and "control character" in reply.error
+    out, err = capfd.readouterr()
+    seen = [reply.error, repr(reply), repr(result.event), out, err]
+    seen += [r.getMessage() for r in caplog.records if not r.name.startswith(("a2a", "uvicorn"))]
+    for path in tmp_path.rglob("*.parquet"):
+        seen.append(repr(pq.read_table(path).to_pylist()))
+    for text in seen:
+        for piece in _pieces(key):
+            assert piece not in text
+
+
+@pytest.mark.parametrize(
+    ("key", "needle"),
+    [("good\nSECRETTAIL-987", "a line break"), ("nul\x00SECRETTAIL-987", "a NUL")],
+)
+def test_a_refused_key_names_the_problem_and_no_request_carries_it(key, needle):
+    seen: list[httpx.Request] = []
+
+    def handler(request):
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(401)  # a card behind the key: the keyed retry is tempting
+        return httpx.Response(200, json={"result": {"message": {"parts": [{"text": "in"}]}}})
+
+    a2a = asyncio.run(
+        A2AClient(transport=httpx.MockTransport(handler)).send(
+            "http://agent.test/a", "hi", auth_key=key
+        )
+    )
+    chat = asyncio.run(
+        ChatCompletionsClient(transport=httpx.MockTransport(handler)).send(
+            "http://gw.test/v1", "hi", auth_key=key, stream=False
+        )
+    )
+    for reply in (a2a, chat):
+        assert (reply.status, reply.error_type) == ("error", "auth")
+        assert needle in reply.error and "SECRETTAIL" not in reply.error
+    assert all("SECRETTAIL" not in str(r.headers) + str(r.url) for r in seen)
+    assert not [r for r in seen if r.method == "POST"]
+
+
+@pytest.mark.parametrize(
+    ("key", "needle"),
+    [("clé-secrète-SECRETTAIL", "non-ASCII"), ("two words SECRETTAIL", "a space")],
+)
+def test_a_key_that_no_header_can_carry_is_refused_for_a_header_scheme(key, needle):
+    def handler(request):
+        return httpx.Response(200, json={"result": {"message": {"parts": [{"text": "in"}]}}})
+
+    reply = asyncio.run(
+        A2AClient(transport=httpx.MockTransport(handler)).send(
+            "http://agent.test/rpc", "hi", dialect="1.0", auth_key=key
+        )
+    )
+    assert (reply.status, reply.error_type) == ("error", "auth")
+    assert needle in reply.error and "Authorization header" in reply.error
+    assert "SECRETTAIL" not in reply.error
+
+
+ESCAPED = {  # how a library may show the key inside its own message
+    "repr": lambda k: repr(k),
+    "bytes repr": lambda k: repr(("Bearer " + k).encode()),
+    "percent": lambda k: quote(k, safe=""),
+    "percent plus": lambda k: quote_plus(k),
+    "base64": lambda k: base64.b64encode(k.encode()).decode(),
+    "json": lambda k: json.dumps({"key": k}),
+    "collapsed whitespace": lambda k: " ".join(k.split()),
+}
+
+
+@pytest.mark.parametrize("form", ESCAPED.values(), ids=ESCAPED.keys())
+def test_redaction_covers_escaped_and_encoded_forms_of_the_key(form):
+    key = "sk-\u00e9\"q'uote\\/+ SECRETTAIL=987\n"
+    shown = form(key.strip())
+    redacted = redact(f"Illegal value {shown} in request", [Secret(key)])
+    assert "SECRETTAIL" not in redacted and shown not in redacted and "****" in redacted
+
+
+@pytest.mark.parametrize("form", ESCAPED.values(), ids=ESCAPED.keys())
+@pytest.mark.parametrize("path", ["a2a-1.0", "a2a-0.3", "a2a-stream", "chat", "chat-stream"])
+def test_a_library_message_carrying_the_key_in_any_form_is_redacted_everywhere(form, path):
+    key = "sk-live/SEC'RET\\TAIL+987=="
+
+    def handler(request):
+        if request.method == "GET":
+            return httpx.Response(404)
+        raise httpx.LocalProtocolError(f"Illegal header value {form(key)}")
+
+    transport = httpx.MockTransport(handler)
+    if path.startswith("chat"):
+        client = ChatCompletionsClient(transport=transport)
+        send = client.send("http://gw.test/v1", "hi", auth_key=key, stream=path == "chat-stream")
+    else:
+        dialect = "0.3" if path == "a2a-0.3" else "1.0"
+        client = A2AClient(transport=transport)
+        send = client.send(
+            "http://agent.test/rpc",
+            "hi",
+            dialect=dialect,
+            auth_key=key,
+            stream=path == "a2a-stream",
+        )
+    reply = asyncio.run(send)
+    assert reply.status == "error" and "****" in reply.error
+    assert form(key) not in reply.error and "TAIL" not in reply.error, reply.error

@@ -9,23 +9,32 @@ OpenID Connect tokens travel as Bearer tokens too.  Schemes we cannot send
 (mutual TLS, API keys in a query or cookie) are skipped.
 
 The key itself is wrapped in ``Secret`` as soon as it is read, so a repr, a
-traceback's locals or a log line shows ``Secret('****')``.
+traceback's locals or a log line shows ``Secret('****')``.  A key that a
+request cannot carry (a pasted line break, a non-ASCII character in a header)
+is refused before anything is sent (``key_problem``): libraries quote such a
+value in their errors.  ``redact`` is the last guard on any text leaving a
+call: it knows the escaped and encoded forms a library may show.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from agentcost_nb.client._wire import safe_url
 from agentcost_nb.client.types import AgentReply
 
 __all__ = [
+    "BEARER",
     "AuthScheme",
     "Secret",
     "auth_failure",
     "auth_headers",
+    "key_problem",
     "redact",
     "scheme_from_card",
 ]
@@ -73,6 +82,10 @@ class AuthScheme:
         if self.kind == "bearer":
             return "a Bearer token (Authorization header)"
         return f"an API key in the {self.header} header"
+
+    def carrier(self) -> str:
+        """The header the key travels in, in words ("" when it is encoded first)."""
+        return f"the {self.header} header"
 
 
 BEARER = AuthScheme("bearer")
@@ -142,11 +155,77 @@ def auth_headers(scheme: AuthScheme | None, key: Secret | None) -> dict[str, str
     return {scheme.header: key.reveal()}
 
 
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab",
+                  "\x00": "a NUL character"}  # fmt: skip
+
+
+def key_problem(key: Secret | None, scheme: AuthScheme | None = None) -> str | None:
+    """Why ``key`` cannot be sent as ``scheme`` asks, else ``None``; never quotes the key.
+
+    Without a scheme only what no request can carry is checked (control
+    characters: always a copy-and-paste slip, and a header injection).
+    """
+    value = key.reveal() if key else ""
+    for position, char in enumerate(value, 1):
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            what = _CONTROL_NAMES.get(char, "a control character")
+            return (
+                f"the agent key was not sent: it contains {what} (character {position}), "
+                "and a key cannot contain control characters; check how it was copied or stored"
+            )
+    if scheme is None:
+        return None
+    carrier = scheme.carrier()
+    if not carrier:  # percent-encoded (query) or base64 (Basic): any text travels
+        return None
+    for position, char in enumerate(value, 1):
+        if char == " " or ord(char) > 0x7E:
+            what = "a space" if char == " " else "a non-ASCII character"
+            return (
+                f"the agent key was not sent: it contains {what} (character {position}), "
+                f"which cannot go in {carrier}; check the key"
+            )
+    return None
+
+
+def _forms(value: str) -> set[str]:
+    """The ways a library may show ``value`` in a message: escaped, encoded, reflowed."""
+    raw = value.encode("utf-8", "surrogatepass")
+    forms = {
+        value,
+        " ".join(value.split()),  # after one_line()
+        repr(value)[1:-1],
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(raw)[2:-1],
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode(),
+    }
+    try:
+        forms.add(repr(value.encode("latin-1"))[2:-1])
+    except UnicodeEncodeError:
+        pass
+    forms |= {f.rstrip("=") for f in forms if f.endswith("=") and len(f.rstrip("=")) >= 6}
+    # A key broken by a control character may be shown piece by piece.
+    forms |= {p for p in value.translate(_TO_SPACE).split() if len(p) >= 6}
+    return {f for f in forms if f}
+
+
+_TO_SPACE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
 def redact(text: str, secrets: Iterable[Secret | None]) -> str:
-    """``text`` with every secret replaced by ``****`` (a last guard on error messages)."""
+    """``text`` with every secret, in any form a library may show it, replaced by ``****``."""
+    forms: set[str] = set()
     for secret in secrets:
         if secret and secret.reveal():
-            text = text.replace(secret.reveal(), "****")
+            forms |= _forms(secret.reveal())
+    for form in sorted(forms, key=len, reverse=True):  # the whole key before its pieces
+        text = text.replace(form, "****")
     return text
 
 

@@ -119,6 +119,7 @@ class Progress:
     # Fields of the answer so far (text, usage, ids, ...), from a stream or a poll.
     partial: Callable[[], dict[str, Any]] = field(default=dict)
     notes: dict[str, object] = field(default_factory=dict)
+    secrets: Sequence[Secret | None] = ()  # taken out of library messages before they are cut
 
     def saw(self, response: httpx.Response) -> None:
         self.http_status = response.status_code
@@ -149,19 +150,21 @@ async def _guarded(
 
 def _reply_for(exc: Exception, progress: Progress, deadline: float) -> AgentReply:
     where = safe_url(progress.url)  # where the call had got to
+    # A library's message may quote what was sent: redact it whole, before one_line cuts it.
+    message = one_line(redact(str(exc), progress.secrets))
     if isinstance(exc, httpx.TimeoutException):
         error = f"no reply from {where} within {deadline:g} s"
         return progress.failure("timeout", error, status="timeout")
     if isinstance(exc, httpx.InvalidURL):
-        return progress.failure("connect", f"invalid URL {where!r}: {exc}")
+        return progress.failure("connect", f"invalid URL {where!r}: {message}")
     if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol | httpx.ProxyError):
-        reason = one_line(exc) or type(exc).__name__
+        reason = message or type(exc).__name__
         return progress.failure("connect", f"could not connect to {where}: {reason}")
     if isinstance(exc, TooLarge | SSETooLarge):
         return progress.failure("invalid_response", f"reply larger than 10 MB from {where}")
     # Broken connections, protocol and decoding errors, or anything a custom
     # transport raises: the request may have reached the agent, so no retry.
-    reason = f"{type(exc).__name__}: {one_line(exc)}".rstrip(": ")
+    reason = f"{type(exc).__name__}: {message}".rstrip(": ")
     return progress.failure("invalid_response", f"broken reply from {where}: {reason}")
 
 
@@ -176,7 +179,7 @@ async def run_call(
     secrets: Sequence[Secret | None] = (),
 ) -> AgentReply:
     started = time.perf_counter()
-    progress = Progress(url=url)
+    progress = Progress(url=url, secrets=secrets)
     attempts = 0
 
     async def tries() -> AgentReply:
@@ -225,7 +228,7 @@ async def run_call(
             reply = replace(reply, task_state=str(progress.notes["task_state"]))
     extra = reply.extra
     if "callback_error" in progress.notes:  # a display callback broke; the call did not
-        extra = {**extra, "callback_error": progress.notes["callback_error"]}
+        extra = {**extra, "callback_error": redact(str(progress.notes["callback_error"]), secrets)}
     return replace(
         reply,
         extra=extra,

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from agentcost_nb.client._auth import Secret, auth_headers
+from agentcost_nb.client._auth import BEARER, Secret, auth_headers, key_problem
 from agentcost_nb.client._call import Progress, read_capped
 from agentcost_nb.client._wire import (
     Dialect,
@@ -119,7 +119,7 @@ class CardBook:
         for card_url in candidates:
             progress.url = card_url
             status, content_type, raw = await self._get(http, card_url, progress, None)
-            if status in (401, 403) and key:
+            if status in (401, 403) and key and not key_problem(key, BEARER):
                 status, content_type, raw = await self._get(http, card_url, progress, key)
             if status in _CARD_ABSENT:
                 continue

@@ -29,10 +29,12 @@ from typing import Any, cast
 import httpx
 
 from agentcost_nb.client._auth import (
+    BEARER,
     AuthScheme,
     Secret,
     auth_failure,
     auth_headers,
+    key_problem,
     scheme_from_card,
 )
 from agentcost_nb.client._call import (
@@ -208,10 +210,17 @@ class A2AClient(HttpClientBase):
         deadline = self._deadline(timeout)
 
         async def attempt(progress: Progress) -> AgentReply:
+            refused = _refused_key(key, None)
+            if refused is not None:
+                return refused
             target = await self._cards.target(http, url, call.dialect, key, progress)
             if isinstance(target, AgentReply):
                 return target
-            headers = auth_headers(scheme_from_card(target.card), key)
+            scheme = scheme_from_card(target.card)
+            refused = _refused_key(key, scheme or BEARER)
+            if refused is not None:
+                return refused
+            headers = auth_headers(scheme, key)
             body = task_request(
                 "get", task_id, dialect=target.endpoint.dialect, request_id=next(self._ids)
             )
@@ -240,12 +249,18 @@ class A2AClient(HttpClientBase):
     async def _attempt(
         self, http: httpx.AsyncClient, call: _Call, progress: Progress
     ) -> AgentReply:
+        refused = _refused_key(call.key, None)  # before even the card: nothing may carry it
+        if refused is not None:
+            return refused
         target = await self._cards.target(http, call.url, call.dialect, call.key, progress)
         if isinstance(target, AgentReply):
             if target.error_type == "auth":
                 return _auth_failure(target, None, call, card=True)
             return target
         scheme = scheme_from_card(target.card)
+        refused = _refused_key(call.key, scheme or BEARER)
+        if refused is not None:
+            return refused
         headers = auth_headers(scheme, call.key)
         if call.stream is None:
             stream = streaming_from_card(target.card)
@@ -447,6 +462,12 @@ def _version(endpoint: Endpoint) -> dict[str, str]:
 
 def _wrong_dialect(reply: AgentReply) -> bool:
     return reply.error_type == "jsonrpc" and reply.extra.get("jsonrpc_code") in _WRONG_DIALECT_CODES
+
+
+def _refused_key(key: Secret | None, scheme: AuthScheme | None) -> AgentReply | None:
+    """A failed reply if ``key`` cannot be sent as ``scheme`` asks (``None``: by any scheme)."""
+    problem = key_problem(key, scheme)
+    return failure("auth", problem) if problem else None
 
 
 def _auth_failure(

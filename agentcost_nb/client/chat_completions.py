@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from agentcost_nb.client._auth import Secret, auth_headers
+from agentcost_nb.client._auth import BEARER, Secret, auth_headers, key_problem
 from agentcost_nb.client._call import (
     MAX_REPLY_BYTES,
     HttpClientBase,
@@ -225,6 +225,9 @@ class ChatCompletionsClient(HttpClientBase):
         async def attempt(progress: Progress) -> AgentReply:
             progress.url = progress.rpc_url = endpoint
             progress.protocol = PROTOCOL
+            problem = key_problem(key, BEARER)
+            if problem:  # refused before anything carries it
+                return progress.failure("auth", problem)
             reply = await self._exchange(http, endpoint, body, progress, headers, on_text)
             if reply.error_type == "auth":
                 where = safe_url(endpoint)
