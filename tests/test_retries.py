@@ -175,3 +175,108 @@ def test_agent_settings_for_calls_round_trip_and_are_validated():
     with pytest.raises(ValidationError) as refused:
         AgentConfig.from_json({**agent.to_json(), "dialect": "2.0", "retries": 11, "stream": "yes"})
     assert set(refused.value.fields) == {"dialect", "retries", "stream"}
+
+
+# ------------------------------------------ never re-send an accepted message
+
+
+def _task(state: str, dialect: str, text: str = "") -> dict:
+    artifacts = [{"artifactId": "a", "parts": [{"text": text}]}] if text else []
+    if dialect == "1.0":
+        task = {"id": "t-1", "contextId": "c-1", "status": {"state": state}, "artifacts": artifacts}
+        return {"jsonrpc": "2.0", "id": 1, "result": {"task": task}}
+    for artifact in artifacts:
+        artifact["parts"] = [{"kind": "text", "text": text}]
+    task = {"kind": "task", "id": "t-1", "contextId": "c-1", "status": {"state": state.lower()},
+            "artifacts": artifacts}  # fmt: skip
+    return {"jsonrpc": "2.0", "id": 1, "result": task}
+
+
+def _accepting_agent(dialect: str, polls: list, methods: list[str]) -> httpx.MockTransport:
+    """Accepts the message as a working task; each poll gets the next answer in ``polls``."""
+    working = "TASK_STATE_WORKING" if dialect == "1.0" else "working"
+    done = "TASK_STATE_COMPLETED" if dialect == "1.0" else "completed"
+    card = dict(CARD) if dialect == "1.0" else {"name": "R", "url": RPC, "protocolVersion": "0.3"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=card)
+        method = json.loads(request.content)["method"]
+        methods.append(method)
+        if method in ("SendMessage", "message/send"):
+            return httpx.Response(200, json=_task(working, dialect))
+        answer = polls.pop(0) if polls else "done"
+        if answer == "done":
+            return httpx.Response(200, json=_task(done, dialect, "all done"))
+        if isinstance(answer, Exception):
+            raise answer
+        return httpx.Response(answer, text="busy", headers={"Retry-After": "0"})
+
+    return httpx.MockTransport(handler)
+
+
+def _client(transport) -> A2AClient:
+    return A2AClient(transport=transport, retry=_policy(), poll_interval=0.01,
+                     max_poll_interval=0.02)  # fmt: skip
+
+
+@pytest.mark.parametrize("dialect", ["1.0", "0.3"])
+@pytest.mark.parametrize(
+    "blip", [503, 502, 504, httpx.ConnectError("refused"), httpx.ReadError("reset")]
+)
+def test_a_poll_that_fails_transiently_is_asked_again_and_the_message_is_sent_once(dialect, blip):
+    methods: list[str] = []
+    client = _client(_accepting_agent(dialect, [blip, blip], methods))
+    reply = asyncio.run(client.send(BASE, "hi", retries=2, stream=False))
+    send, get = ("SendMessage", "GetTask") if dialect == "1.0" else ("message/send", "tasks/get")
+    assert methods == [send, get, get, get]
+    assert (reply.status, reply.text, reply.attempts, reply.polls) == ("success", "all done", 1, 3)
+
+
+def test_a_poll_that_keeps_failing_is_a_failed_call_still_sent_once():
+    methods: list[str] = []
+    client = _client(_accepting_agent("1.0", [503] * 50, methods))
+    reply = asyncio.run(client.send(BASE, "hi", retries=2, stream=False, timeout=5))
+    assert methods.count("SendMessage") == 1 and reply.attempts == 1
+    assert (reply.status, reply.error_type, reply.http_status) == ("error", "http_status", 503)
+    assert reply.task_id == "t-1" and "t-1" in reply.error and "HTTP 503" in reply.error
+    assert reply.polls == methods.count("GetTask") >= 3
+
+
+def test_a_poll_failure_with_no_retries_still_never_re_sends(tmp_path):
+    methods: list[str] = []
+    client = _client(_accepting_agent("1.0", [503] * 50, methods))
+    reply = asyncio.run(client.send(BASE, "hi", stream=False, timeout=5))
+    assert methods.count("SendMessage") == 1 and reply.attempts == 1
+    assert reply.status == "error"
+
+
+def test_a_poll_that_fails_until_the_deadline_times_out_without_re_sending():
+    methods: list[str] = []
+    client = A2AClient(
+        transport=_accepting_agent("1.0", [503] * 1000, methods),
+        retry=RetryPolicy(retries=10, backoff=0.01, max_backoff=0.01),
+        poll_interval=0.05,
+        max_poll_interval=0.05,
+    )
+    reply = asyncio.run(client.send(BASE, "hi", stream=False, timeout=0.6))
+    assert methods.count("SendMessage") == 1 and reply.attempts == 1
+    assert reply.status in ("timeout", "error") and reply.task_id == "t-1"
+
+
+def test_a_503_on_the_send_itself_is_still_retried():
+    methods: list[str] = []
+    inner = _accepting_agent("1.0", [], methods)
+    sends = [503]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and sends and b"SendMessage" in request.content:
+            sends.pop()
+            methods.append("503")
+            return httpx.Response(503, headers={"Retry-After": "0"})
+        return await inner.handle_async_request(request)
+
+    reply = asyncio.run(_client(httpx.MockTransport(handler)).send(BASE, "hi", retries=2,
+                                                                   stream=False))  # fmt: skip
+    assert methods == ["503", "SendMessage", "GetTask"]
+    assert (reply.status, reply.attempts) == ("success", 2)

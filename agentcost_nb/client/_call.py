@@ -8,8 +8,10 @@ guarantees what the rest of the toolkit relies on:
 - one overall deadline (``asyncio.timeout``) covers card fetch, every try,
   backoff waits, stream reads and task polls — a drip-feeding agent cannot
   stretch it, since no single read has to be slow;
-- connect errors and 502 / 503 / 504 are retried per ``RetryPolicy``; the
-  reply says how many tries were made (``attempts``), and it is still one reply;
+- connect errors and 502 / 503 / 504 are retried per ``RetryPolicy`` until the
+  agent has accepted the message (``Progress.accepted``): after that a retry
+  would send it again, so only the attempt's own requests (polls) may be
+  asked again; the reply says how many sends were made (``attempts``);
 - a ``CancelToken`` stops the call at once; ``on_cancel`` may then tell the
   agent (CancelTask); the reply has status ``canceled``;
 - error text never contains a secret (``redact``) or a URL's password or query.
@@ -120,6 +122,7 @@ class Progress:
     partial: Callable[[], dict[str, Any]] = field(default=dict)
     notes: dict[str, object] = field(default_factory=dict)
     secrets: Sequence[Secret | None] = ()  # taken out of library messages before they are cut
+    accepted: bool = False  # the agent has the message (a task id came back): never re-send
 
     def saw(self, response: httpx.Response) -> None:
         self.http_status = response.status_code
@@ -189,7 +192,7 @@ async def run_call(
             progress.http_status = progress.retry_after = None
             progress.partial = dict
             reply = await _guarded(attempt, progress, deadline)
-            if attempts > retry.retries or not is_retryable(reply):
+            if attempts > retry.retries or progress.accepted or not is_retryable(reply):
                 return reply
             await asyncio.sleep(retry.delay(attempts, progress.retry_after))
 

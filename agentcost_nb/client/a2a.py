@@ -46,7 +46,7 @@ from agentcost_nb.client._call import (
 )
 from agentcost_nb.client._cancel import CancelToken
 from agentcost_nb.client._cards import CardBook
-from agentcost_nb.client._retry import RetryPolicy
+from agentcost_nb.client._retry import RetryPolicy, is_retryable
 from agentcost_nb.client._sse import aiter_sse
 from agentcost_nb.client._stream import StreamFold, fold_stream
 from agentcost_nb.client._wire import (
@@ -81,6 +81,8 @@ __all__ = [
     "send_request",
 ]
 
+POLL_RETRIES = 2  # a task poll that did not get through is asked again at least this often
+
 # JSON-RPC errors meaning "I do not speak this dialect": the request did nothing.
 _WRONG_DIALECT_CODES = {-32601, -32600, -32009}
 
@@ -106,6 +108,7 @@ class _Call:
     on_status: TextCallback | None
     key: Secret | None
     credential_hint: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     # One id for the message however often it is sent: a retry is the same
     # message again, so an agent can tell it from a new one.
     message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -168,6 +171,7 @@ class A2AClient(HttpClientBase):
         sent as the card's security scheme asks (Bearer by default);
         ``credential_hint`` says where a missing key should come from.
         """
+        policy = self._retry if retries is None else replace(self._retry, retries=retries)
         call = _Call(
             url=url,
             text=text,
@@ -180,9 +184,9 @@ class A2AClient(HttpClientBase):
             on_status=on_status,
             key=_secret(auth_key),
             credential_hint=credential_hint,
+            retry=policy,
         )
         deadline = self._deadline(timeout)
-        policy = self._retry if retries is None else replace(self._retry, retries=retries)
         async with self._http(deadline) as http:
             return await run_call(
                 lambda progress: self._attempt(http, call, progress),
@@ -410,32 +414,56 @@ class A2AClient(HttpClientBase):
         progress: Progress,
         headers: Mapping[str, str],
     ) -> AgentReply:
-        """Ask how a working task stands until it ends (the call's deadline bounds this)."""
-        first, polls, wait, shown = reply, 0, self._poll_interval, reply.text
+        """Ask how a working task stands until it ends (the call's deadline bounds this).
+
+        The agent has the message now, so a failed poll never sends it again: a
+        poll that did not get through (connect error, 502 / 503 / 504, a broken
+        connection; asking is read-only) is asked again, ``POLL_RETRIES`` times
+        in a row or ``retries`` if more.
+        """
+        progress.accepted = True
+        first, task_id = reply, str(reply.task_id)
+        limit = max(call.retry.retries, POLL_RETRIES)
+        polls, blips, wait, shown = 0, 0, self._poll_interval, reply.text
+        good = reply  # the latest answer: a failure or timeout keeps its text and ids
+
+        def so_far(latest: AgentReply) -> dict[str, Any]:
+            return {
+                **partial_fields(latest),
+                "text": latest.text or first.text,
+                "streamed_chunks": first.streamed_chunks,
+                "polls": polls,
+                # Usage counted over a stream beats a task's last-call metadata.
+                "usage": first.usage if first.streamed_chunks and first.usage else latest.usage,
+            }
+
+        progress.partial = lambda: so_far(good)
         while is_unfinished(reply):
             await asyncio.sleep(wait)
             wait = min(wait * 1.6, self._max_poll_interval)
             body = task_request(
-                "get", str(reply.task_id), dialect=endpoint.dialect, request_id=self._next_id()
+                "get", task_id, dialect=endpoint.dialect, request_id=self._next_id()
             )
-            polled = await self._post(http, endpoint, body, progress, headers)
             polls += 1
+            try:
+                polled = await self._post(http, endpoint, body, progress, headers)
+            except (httpx.NetworkError, httpx.RemoteProtocolError):
+                if blips >= limit:
+                    raise
+                blips += 1
+                continue
+            if is_retryable(polled) and blips < limit:
+                blips += 1
+                continue
             if polled.task_id is None:  # the poll itself failed (task not found, HTTP error)
-                polled = replace(polled, task_id=reply.task_id, context_id=reply.context_id)
-                reply = polled
-                break
-            reply = polled
-            self._track(progress, reply)
+                error = f"polling task {task_id} failed: {polled.error}"
+                return replace(polled, **{**so_far(good), "error": error})
+            blips, reply = 0, polled
+            good = reply
             if reply.text.startswith(shown) and len(reply.text) > len(shown):
                 _notify(call.on_text, reply.text[len(shown) :], progress)
                 shown = reply.text
-        return replace(
-            reply,
-            polls=polls,
-            streamed_chunks=first.streamed_chunks,
-            # Usage counted over a stream beats a task's last-call metadata.
-            usage=first.usage if first.streamed_chunks and first.usage else reply.usage,
-        )
+        return replace(reply, **so_far(reply))
 
     async def _cancel_at_agent(
         self, http: httpx.AsyncClient, call: _Call, progress: Progress
