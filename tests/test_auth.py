@@ -45,11 +45,35 @@ KEY = "sk-live-0123456789abcdefSECRET"
             {"k": {"type": "apiKey", "in": "header", "name": "X-Goog-Key"}},
             AuthScheme("header", header="X-Goog-Key", name="k"),
         ),
-        ({"o": {"oauth2SecurityScheme": {"flows": {}}}}, AuthScheme("bearer", name="o")),
-        ({"o": {"type": "openIdConnect", "openIdConnectUrl": "x"}}, AuthScheme("bearer", name="o")),
-        ({"q": {"type": "apiKey", "in": "query", "name": "key"}}, None),  # cannot be sent safely
-        ({"basic": {"type": "http", "scheme": "basic"}}, None),
-        ({"m": {"mtlsSecurityScheme": {}}}, None),
+        (
+            {"o": {"oauth2SecurityScheme": {"flows": {}}}},
+            AuthScheme("bearer", name="o", label="an OAuth 2 access token"),
+        ),
+        (
+            {"o": {"type": "openIdConnect", "openIdConnectUrl": "x"}},
+            AuthScheme("bearer", name="o", label="an OpenID Connect token"),
+        ),
+        (
+            {"q": {"type": "apiKey", "in": "query", "name": "key"}},
+            AuthScheme("query", param="key", name="q"),
+        ),
+        (
+            {"q": {"apiKeySecurityScheme": {"location": "query", "name": "api_key"}}},
+            AuthScheme("query", param="api_key", name="q"),
+        ),
+        (
+            {"c": {"apiKeySecurityScheme": {"location": "cookie", "name": "sid"}}},
+            AuthScheme("cookie", param="sid", name="c"),
+        ),
+        (
+            {"c": {"type": "apiKey", "in": "cookie", "name": "sid"}},
+            AuthScheme("cookie", param="sid", name="c"),
+        ),
+        ({"basic": {"type": "http", "scheme": "basic"}}, AuthScheme("basic", name="basic")),
+        (
+            {"basic": {"httpAuthSecurityScheme": {"scheme": "Basic"}}},
+            AuthScheme("basic", name="basic"),
+        ),
         ({}, None),
     ],
 )
@@ -366,3 +390,138 @@ def test_a_library_message_carrying_the_key_in_any_form_is_redacted_everywhere(f
     reply = asyncio.run(send)
     assert reply.status == "error" and "****" in reply.error
     assert form(key) not in reply.error and "TAIL" not in reply.error, reply.error
+
+
+# ------------------------------------------------ the key where the card asks
+
+AUTH_CARDS = {
+    "query 1.0": ({"apiKeySecurityScheme": {"location": "query", "name": "api_key"}},
+                  "the query parameter api_key"),
+    "query 0.3": ({"type": "apiKey", "in": "query", "name": "api_key"},
+                  "the query parameter api_key"),
+    "cookie 1.0": ({"apiKeySecurityScheme": {"location": "cookie", "name": "sid"}},
+                   "the cookie sid"),
+    "cookie 0.3": ({"type": "apiKey", "in": "cookie", "name": "sid"}, "the cookie sid"),
+    "basic 1.0": ({"httpAuthSecurityScheme": {"scheme": "Basic"}}, "HTTP Basic"),
+    "basic 0.3": ({"type": "http", "scheme": "basic"}, "HTTP Basic"),
+}  # fmt: skip
+BASIC_KEY = "alice:s3cret-PASSWORD-xyz"
+
+
+def _credential_seen(request: httpx.Request, scheme: dict) -> str | None:
+    """The key as this agent reads it, from where its card says."""
+    spec = scheme.get("apiKeySecurityScheme", scheme)
+    where = spec.get("location", spec.get("in"))
+    if where == "query":
+        return request.url.params.get(spec["name"])
+    if where == "cookie":
+        cookies = dict(
+            c.strip().split("=", 1)
+            for c in request.headers.get("cookie", "").split(";")
+            if "=" in c
+        )
+        return cookies.get(spec["name"])
+    auth = request.headers.get("authorization", "")
+    if auth.startswith("Basic "):
+        return base64.b64decode(auth[6:]).decode()
+    return None
+
+
+def _guarded_agent(scheme: dict, key: str, seen: list[httpx.Request]) -> httpx.MockTransport:
+    card = {
+        "name": "G",
+        "supportedInterfaces": [
+            {"url": "http://agent.test/a/rpc?tenant=acme", "protocolBinding": "JSONRPC",
+             "protocolVersion": "1.0"}
+        ],
+        "securitySchemes": {"s": scheme},
+        "securityRequirements": [{"schemes": {"s": {"list": []}}}],
+    }  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json=card)
+        if (
+            _credential_seen(request, scheme) != key
+            or "authorization" in request.headers
+            and (not request.headers["authorization"].startswith("Basic "))
+        ):
+            return httpx.Response(401, json={"error": "missing or wrong credential"})
+        return httpx.Response(200, json={"result": {"message": {"parts": [{"text": "inside"}]}}})
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize(("scheme", "wanted"), AUTH_CARDS.values(), ids=AUTH_CARDS.keys())
+def test_the_key_goes_where_the_card_asks_and_a_missing_one_is_named(scheme, wanted):
+    key = BASIC_KEY if "scheme" in str(scheme).lower() and "basic" in str(scheme).lower() else KEY
+    seen: list[httpx.Request] = []
+    client = A2AClient(transport=_guarded_agent(scheme, key, seen))
+    ok = asyncio.run(client.send("http://agent.test/a", "hi", auth_key=key))
+    assert (ok.status, ok.text) == ("success", "inside"), ok.error
+    post = seen[-1]
+    assert post.url.params.get("tenant") == "acme"  # the card's own query stays
+    assert "Bearer" not in post.headers.get("authorization", "")
+    assert KEY not in ok.rpc_url and "api_key" not in ok.rpc_url
+    missing = asyncio.run(client.send("http://agent.test/a", "hi", credential_hint="set $K"))
+    assert (missing.error_type, missing.http_status) == ("auth", 401)
+    assert wanted in missing.error and "none was given (set $K)" in missing.error
+    wrong = asyncio.run(client.send("http://agent.test/a", "hi", auth_key="u:" + KEY[::-1]))
+    assert wrong.error_type == "auth" and "refused the key" in wrong.error and wanted in wrong.error
+    assert KEY[::-1] not in wrong.error
+
+
+def test_a_key_in_a_query_string_is_nowhere_in_the_event_the_error_or_the_logs(tmp_path, caplog):
+    scheme = {"apiKeySecurityScheme": {"location": "query", "name": "api_key"}}
+    seen: list[httpx.Request] = []
+    agent = _guarded_agent(scheme, KEY, [])
+
+    def handler(request):
+        if request.method == "POST" and "api_key" in request.url.params:
+            seen.append(request)
+            return httpx.Response(503, text=f"busy, your URL was {request.url}")
+        return agent.handler(request)
+
+    caplog.set_level("DEBUG")
+    tracker = Tracker(tmp_path, client=A2AClient(transport=httpx.MockTransport(handler)))
+    tracker.registry.add(AgentConfig(name="q", display_name="Q", url="http://agent.test/a"))
+    result = tracker.call_sync("q", "hi", agent_key=KEY)
+    assert seen and seen[-1].url.params["api_key"] == KEY  # it was sent, in the query
+    assert result.reply.http_status == 503
+    texts = [result.reply.error, result.reply.rpc_url, repr(result.event), repr(result.reply)]
+    texts += [r.getMessage() for r in caplog.records]
+    texts += [repr(pq.read_table(p).to_pylist()) for p in tmp_path.rglob("*.parquet")]
+    assert any("agent.test/a/rpc" in t for t in texts)
+    for text in texts:
+        assert KEY not in text and quote(KEY, safe="") not in text
+
+
+def test_basic_needs_user_colon_password_and_says_so_without_the_key():
+    scheme = {"type": "http", "scheme": "basic"}
+    seen: list[httpx.Request] = []
+    client = A2AClient(transport=_guarded_agent(scheme, BASIC_KEY, seen))
+    reply = asyncio.run(client.send("http://agent.test/a", "hi", auth_key=KEY))
+    assert (reply.status, reply.error_type) == ("error", "auth")
+    assert "user:password" in reply.error and KEY not in reply.error
+    assert [r.method for r in seen] == ["GET"]  # nothing was sent with it
+
+
+@pytest.mark.parametrize(
+    ("scheme", "wanted"),
+    [
+        ({"mtlsSecurityScheme": {}}, "mutual TLS"),
+        ({"type": "mutualTLS"}, "mutual TLS"),
+        ({"type": "http", "scheme": "digest"}, "HTTP Digest"),
+        ({"oauth2SecurityScheme": {"flows": {}}}, "OAuth 2"),
+        ({"type": "openIdConnect", "openIdConnectUrl": "http://idp"}, "OpenID Connect"),
+    ],
+)
+def test_a_scheme_that_cannot_be_satisfied_is_named_in_the_error(scheme, wanted):
+    seen: list[httpx.Request] = []
+    client = A2AClient(transport=_guarded_agent(scheme, "never", seen))
+    missing = asyncio.run(client.send("http://agent.test/a", "hi"))
+    refused = asyncio.run(client.send("http://agent.test/a", "hi", auth_key=KEY))
+    for reply in (missing, refused):
+        assert (reply.error_type, reply.http_status) == ("auth", 401)
+        assert wanted in reply.error and KEY not in reply.error

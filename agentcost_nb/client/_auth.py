@@ -4,9 +4,12 @@ Card ``securitySchemes`` come in two shapes: 1.0 wraps each scheme
 (``{"httpAuthSecurityScheme": {"scheme": "Bearer"}}``,
 ``{"apiKeySecurityScheme": {"location": "header", "name": "X-API-Key"}}``),
 0.3 is OpenAPI style (``{"type": "http", "scheme": "bearer"}``,
-``{"type": "apiKey", "in": "header", "name": "X-API-Key"}``).  OAuth2 and
-OpenID Connect tokens travel as Bearer tokens too.  Schemes we cannot send
-(mutual TLS, API keys in a query or cookie) are skipped.
+``{"type": "apiKey", "in": "header", "name": "X-API-Key"}``).  The key goes
+where the card asks: a Bearer token, a named header, query parameter or
+cookie, or HTTP Basic (the key is ``user:password``).  OAuth 2 and OpenID
+Connect tokens travel as Bearer tokens (the caller obtains them).  What a key
+cannot satisfy (mutual TLS, HTTP Digest) is named in the error when the agent
+refuses; the key, if given, then goes as a Bearer token.
 
 The key itself is wrapped in ``Secret`` as soon as it is read, so a repr, a
 traceback's locals or a log line shows ``Secret('****')``.  A key that a
@@ -30,10 +33,13 @@ from agentcost_nb.client.types import AgentReply
 
 __all__ = [
     "BEARER",
+    "NO_CREDENTIAL",
     "AuthScheme",
+    "Credential",
     "Secret",
     "auth_failure",
     "auth_headers",
+    "credential",
     "key_problem",
     "redact",
     "scheme_from_card",
@@ -71,24 +77,46 @@ class Secret:
 
 @dataclass(frozen=True)
 class AuthScheme:
-    """How to send a key: ``kind`` "bearer" (Authorization header) or "header" (named)."""
+    """How to send a key, from a card's scheme.
+
+    ``kind``: "bearer" (Authorization header), "header" (``header``), "query"
+    or "cookie" (named ``param``), "basic", or "unsupported" (``label`` says
+    what the card asks for).  ``name`` is the scheme's name in the card.
+    """
 
     kind: str
     header: str = "Authorization"
-    name: str = ""  # the scheme's name in the card
+    name: str = ""
+    param: str = ""
+    label: str = ""
 
     def describe(self) -> str:
         """What to provide, in words: names the credential, never holds it."""
-        if self.kind == "bearer":
-            return "a Bearer token (Authorization header)"
-        return f"an API key in the {self.header} header"
+        if self.kind == "header":
+            return f"an API key in the {self.header} header"
+        if self.kind == "query":
+            return f"an API key in the query parameter {self.param}"
+        if self.kind == "cookie":
+            return f"an API key in the cookie {self.param}"
+        if self.kind == "basic":
+            return "HTTP Basic credentials (the key as user:password)"
+        if self.kind == "unsupported":
+            return f"{self.label}, which agentcost_nb cannot provide"
+        if self.label:  # OAuth 2, OpenID Connect: a token the caller obtained
+            return f"{self.label} (sent as a Bearer token)"
+        return "a Bearer token (Authorization header)"
 
     def carrier(self) -> str:
         """The header the key travels in, in words ("" when it is encoded first)."""
+        if self.kind in ("query", "basic"):
+            return ""
+        if self.kind == "cookie":
+            return f"the cookie {self.param}"
         return f"the {self.header} header"
 
 
 BEARER = AuthScheme("bearer")
+_UNSUPPORTED = "unsupported"
 
 
 def _scheme(name: str, raw: object) -> AuthScheme | None:
@@ -98,20 +126,28 @@ def _scheme(name: str, raw: object) -> AuthScheme | None:
     api_key = raw.get("apiKeySecurityScheme")
     kind = str(raw.get("type") or "").lower()
     if isinstance(http, Mapping) or kind == "http":
-        scheme = (http if isinstance(http, Mapping) else raw).get("scheme")
-        if isinstance(scheme, str) and scheme.lower() == "bearer":
-            return AuthScheme("bearer", name=name)
-        return None  # Basic, Digest: not a single key
+        scheme = str((http if isinstance(http, Mapping) else raw).get("scheme") or "").strip()
+        if scheme.lower() in ("bearer", "basic"):
+            return AuthScheme(scheme.lower(), name=name)
+        label = f"HTTP {scheme.title()} authentication" if scheme else "HTTP authentication"
+        return AuthScheme(_UNSUPPORTED, name=name, label=label)
     if isinstance(api_key, Mapping) or kind == "apikey":
         spec = api_key if isinstance(api_key, Mapping) else raw
         where = str(spec.get("location", spec.get("in")) or "").lower()
-        header = spec.get("name")
-        if where == "header" and isinstance(header, str) and header.strip():
-            return AuthScheme("header", header=header.strip(), name=name)
-        return None
-    oauth = ("oauth2SecurityScheme", "openIdConnectSecurityScheme")
-    if any(isinstance(raw.get(k), Mapping) for k in oauth) or kind in ("oauth2", "openidconnect"):
-        return AuthScheme("bearer", name=name)
+        field = spec.get("name")
+        field = field.strip() if isinstance(field, str) else ""
+        if field and where == "header":
+            return AuthScheme("header", header=field, name=name)
+        if field and where in ("query", "cookie"):
+            return AuthScheme(where, param=field, name=name)
+        label = f"an API key in the {where}" if where and field else "an API key"
+        return AuthScheme(_UNSUPPORTED, name=name, label=label)
+    if isinstance(raw.get("oauth2SecurityScheme"), Mapping) or kind == "oauth2":
+        return AuthScheme("bearer", name=name, label="an OAuth 2 access token")
+    if isinstance(raw.get("openIdConnectSecurityScheme"), Mapping) or kind == "openidconnect":
+        return AuthScheme("bearer", name=name, label="an OpenID Connect token")
+    if isinstance(raw.get("mtlsSecurityScheme"), Mapping) or kind == "mutualtls":
+        return AuthScheme(_UNSUPPORTED, name=name, label="mutual TLS (a client certificate)")
     return None
 
 
@@ -132,27 +168,63 @@ def _required_names(card: Mapping[str, Any]) -> list[str]:
 
 
 def scheme_from_card(card: Mapping[str, Any] | None) -> AuthScheme | None:
-    """The credential the card asks for (a required one first), or ``None``."""
+    """The credential the card asks for, or ``None``.
+
+    One a key can satisfy wins (a required one first); else the first that
+    cannot be satisfied, so that an error can name it.
+    """
     if not isinstance(card, Mapping):
         return None
     raw = card.get("securitySchemes")
     if not isinstance(raw, Mapping) or not raw:
         return None
-    usable = {str(n): s for n, s in ((n, _scheme(str(n), v)) for n, v in raw.items()) if s}
-    for name in _required_names(card):
-        if name in usable:
-            return usable[name]
-    return next(iter(usable.values()), None)
+    known = {str(n): s for n, s in ((n, _scheme(str(n), v)) for n, v in raw.items()) if s}
+    required = _required_names(card)
+    for usable in (True, False):
+        pool = {n: s for n, s in known.items() if (s.kind != _UNSUPPORTED) == usable}
+        for name in required:
+            if name in pool:
+                return pool[name]
+        if pool:
+            return next(iter(pool.values()))
+    return None
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What carries a key on each request: headers and query parameters."""
+
+    headers: Mapping[str, str]
+    params: Mapping[str, str]
+
+
+NO_CREDENTIAL = Credential({}, {})
+
+
+def credential(scheme: AuthScheme | None, key: Secret | None) -> Credential:
+    """Where ``key`` goes, as ``scheme`` asks (Bearer when the agent named none it takes).
+
+    Check ``key_problem`` first: this builds what it is given.
+    """
+    if not key:
+        return NO_CREDENTIAL
+    value = key.reveal()
+    kind = scheme.kind if scheme else "bearer"
+    if kind == "header" and scheme is not None:
+        return Credential({scheme.header: value}, {})
+    if kind == "query" and scheme is not None:
+        return Credential({}, {scheme.param: value})
+    if kind == "cookie" and scheme is not None:
+        return Credential({"Cookie": f"{scheme.param}={value}"}, {})
+    if kind == "basic":
+        token = base64.b64encode(value.encode("utf-8")).decode("ascii")
+        return Credential({"Authorization": f"Basic {token}"}, {})
+    return Credential({"Authorization": f"Bearer {value}"}, {})
 
 
 def auth_headers(scheme: AuthScheme | None, key: Secret | None) -> dict[str, str]:
-    """The header carrying ``key`` (Bearer when the agent named no scheme)."""
-    if not key:
-        return {}
-    scheme = scheme or BEARER
-    if scheme.kind == "bearer":
-        return {"Authorization": f"Bearer {key.reveal()}"}
-    return {scheme.header: key.reveal()}
+    """The headers carrying ``key`` (see ``credential``; a query key is not among them)."""
+    return dict(credential(scheme, key).headers)
 
 
 _CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab",
@@ -166,6 +238,8 @@ def key_problem(key: Secret | None, scheme: AuthScheme | None = None) -> str | N
     characters: always a copy-and-paste slip, and a header injection).
     """
     value = key.reveal() if key else ""
+    if not value:
+        return None
     for position, char in enumerate(value, 1):
         code = ord(char)
         if code < 0x20 or 0x7F <= code <= 0x9F:
@@ -176,16 +250,24 @@ def key_problem(key: Secret | None, scheme: AuthScheme | None = None) -> str | N
             )
     if scheme is None:
         return None
+    if scheme.kind == "basic" and ":" not in value:
+        return "the agent key was not sent: HTTP Basic needs it as user:password, and it has no ':'"
     carrier = scheme.carrier()
     if not carrier:  # percent-encoded (query) or base64 (Basic): any text travels
         return None
     for position, char in enumerate(value, 1):
-        if char == " " or ord(char) > 0x7E:
-            what = "a space" if char == " " else "a non-ASCII character"
-            return (
-                f"the agent key was not sent: it contains {what} (character {position}), "
-                f"which cannot go in {carrier}; check the key"
-            )
+        if char == " ":
+            what = "a space"
+        elif ord(char) > 0x7E:
+            what = "a non-ASCII character"
+        elif scheme.kind == "cookie" and char in ';,"\\':
+            what = repr(char)
+        else:
+            continue
+        return (
+            f"the agent key was not sent: it contains {what} (character {position}), "
+            f"which cannot go in {carrier}; check the key"
+        )
     return None
 
 
@@ -243,7 +325,11 @@ def auth_failure(
     where = safe_url(reply.rpc_url or url)
     wanted = scheme.describe() if scheme else "a credential"
     what = "the agent card" if card else "the agent"
-    if key_given:
+    if scheme is not None and scheme.kind == _UNSUPPORTED:
+        error = f"{status} from {where}: {what}'s card asks for {wanted}"
+        if key_given:
+            error += "; the key was sent as a Bearer token and refused"
+    elif key_given:
         error = f"{status} from {where}: {what} refused the key sent as {wanted}"
     else:
         error = f"{status} from {where}: {what} needs {wanted} and none was given"

@@ -14,12 +14,16 @@ guarantees what the rest of the toolkit relies on:
   asked again; the reply says how many sends were made (``attempts``);
 - a ``CancelToken`` stops the call at once; ``on_cancel`` may then tell the
   agent (CancelTask); the reply has status ``canceled``;
-- error text never contains a secret (``redact``) or a URL's password or query.
+- error text never contains a secret (``redact``) or a URL's password or query;
+  nor do httpx's own log lines (a key sent in a query string is in the URL
+  it logs): while a call runs, a filter on the ``httpx`` logger redacts them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -53,6 +57,29 @@ CANCEL_BUDGET = 3.0  # seconds allowed for telling the agent, after the user can
 
 class TooLarge(Exception):
     pass
+
+
+# The secrets of the call running in this task (a context variable: calls run
+# side by side on one loop, and httpx logs from inside the task that sends).
+_CALL_SECRETS: contextvars.ContextVar[tuple[Secret, ...]] = contextvars.ContextVar(
+    "agentcost_nb_call_secrets", default=()
+)
+
+
+class _RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _CALL_SECRETS.get()
+        if secrets:
+            message = record.getMessage()
+            clean = redact(message, secrets)
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(f, _RedactSecrets) for f in _httpx_logger.filters):
+    _httpx_logger.addFilter(_RedactSecrets())
 
 
 class HttpClientBase:
@@ -181,6 +208,22 @@ async def run_call(
     on_cancel: Callable[[Progress], Awaitable[str]] | None = None,
     secrets: Sequence[Secret | None] = (),
 ) -> AgentReply:
+    scope = _CALL_SECRETS.set(tuple(s for s in secrets if s))
+    try:
+        return await _run_call(attempt, url, deadline, retry, cancel, on_cancel, secrets)
+    finally:
+        _CALL_SECRETS.reset(scope)
+
+
+async def _run_call(
+    attempt: Callable[[Progress], Awaitable[AgentReply]],
+    url: str,
+    deadline: float,
+    retry: RetryPolicy,
+    cancel: CancelToken | None,
+    on_cancel: Callable[[Progress], Awaitable[str]] | None,
+    secrets: Sequence[Secret | None],
+) -> AgentReply:
     started = time.perf_counter()
     progress = Progress(url=url, secrets=secrets)
     attempts = 0
@@ -236,6 +279,7 @@ async def run_call(
         reply,
         extra=extra,
         error=redact(reply.error, secrets) if reply.error else reply.error,
+        rpc_url=redact(reply.rpc_url, secrets),  # recorded as the event's endpoint
         attempts=attempts,  # 0: canceled before anything was sent
         latency_ms=(time.perf_counter() - started) * 1000,
     )

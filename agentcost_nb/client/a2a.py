@@ -9,7 +9,8 @@ happens into one ``AgentReply``: it never raises for a failed call (see
   each new piece of text to ``on_text`` as it arrives;
 - polls a task that is still working (GetTask / tasks/get) until it ends;
 - continues an interrupted task when given its ``context_id`` / ``task_id``;
-- sends the key the card asks for (Bearer or a named header);
+- sends the key where the card asks (Bearer, a named header, query parameter
+  or cookie, HTTP Basic);
 - takes a URL with no card as the JSON-RPC URL itself, trying 1.0 and then
   0.3 if the agent does not know the 1.0 method (nothing ran, so it is safe).
 
@@ -31,9 +32,10 @@ import httpx
 from agentcost_nb.client._auth import (
     BEARER,
     AuthScheme,
+    Credential,
     Secret,
     auth_failure,
-    auth_headers,
+    credential,
     key_problem,
     scheme_from_card,
 )
@@ -224,11 +226,11 @@ class A2AClient(HttpClientBase):
             refused = _refused_key(key, scheme or BEARER)
             if refused is not None:
                 return refused
-            headers = auth_headers(scheme, key)
+            cred = credential(scheme, key)
             body = task_request(
                 "get", task_id, dialect=target.endpoint.dialect, request_id=next(self._ids)
             )
-            return await self._post(http, target.endpoint, body, progress, headers)
+            return await self._post(http, target.endpoint, body, progress, cred)
 
         async with self._http(deadline) as http:
             return await run_call(
@@ -265,23 +267,23 @@ class A2AClient(HttpClientBase):
         refused = _refused_key(call.key, scheme or BEARER)
         if refused is not None:
             return refused
-        headers = auth_headers(scheme, call.key)
+        cred = credential(scheme, call.key)
         if call.stream is None:
             stream = streaming_from_card(target.card)
         else:
             stream = call.stream and (target.card is None or streaming_from_card(target.card))
         endpoint = target.endpoint
-        reply = await self._exchange(http, call, endpoint, progress, headers, stream)
+        reply = await self._exchange(http, call, endpoint, progress, cred, stream)
         if target.guessed:
             if _wrong_dialect(reply):
                 endpoint = Endpoint(endpoint.rpc_url, "0.3" if endpoint.dialect == "1.0" else "1.0")
-                reply = await self._exchange(http, call, endpoint, progress, headers, stream)
+                reply = await self._exchange(http, call, endpoint, progress, cred, stream)
             if _wrong_dialect(reply) or reply.http_status in (404, 405):
                 return self._cards.no_agent(call.url, reply)
             if reply.http_status is not None and 200 <= reply.http_status < 300:
                 self._cards.detected(call.url, endpoint.dialect)
         if is_unfinished(reply):
-            reply = await self._poll(http, call, endpoint, reply, progress, headers)
+            reply = await self._poll(http, call, endpoint, reply, progress, cred)
         if reply.error_type == "auth":
             reply = _auth_failure(reply, scheme, call)
         return reply
@@ -292,7 +294,7 @@ class A2AClient(HttpClientBase):
         call: _Call,
         endpoint: Endpoint,
         progress: Progress,
-        headers: dict[str, str],
+        cred: Credential,
         stream: bool,
     ) -> AgentReply:
         progress.url = progress.rpc_url = endpoint.rpc_url
@@ -309,8 +311,8 @@ class A2AClient(HttpClientBase):
             return_immediately=call.return_immediately,
         )
         if stream:
-            return await self._stream(http, call, endpoint, body, progress, headers)
-        reply = await self._post(http, endpoint, body, progress, headers)
+            return await self._stream(http, call, endpoint, body, progress, cred)
+        reply = await self._post(http, endpoint, body, progress, cred)
         self._track(progress, reply)
         return reply
 
@@ -325,12 +327,12 @@ class A2AClient(HttpClientBase):
         endpoint: Endpoint,
         body: dict[str, Any],
         progress: Progress,
-        headers: Mapping[str, str],
+        cred: Credential,
     ) -> AgentReply:
         """One blocking JSON-RPC request."""
-        request_headers = {"Accept": "application/json", **_version(endpoint), **headers}
+        request_headers = {"Accept": "application/json", **_version(endpoint), **cred.headers}
         async with http.stream(
-            "POST", endpoint.rpc_url, json=body, headers=request_headers
+            "POST", _with_params(endpoint.rpc_url, cred), json=body, headers=request_headers
         ) as response:
             progress.saw(response)
             raw = await read_capped(response)
@@ -349,11 +351,11 @@ class A2AClient(HttpClientBase):
         endpoint: Endpoint,
         body: dict[str, Any],
         progress: Progress,
-        headers: Mapping[str, str],
+        cred: Credential,
     ) -> AgentReply:
         """One streaming request: Server-Sent Events folded into one reply."""
         where = safe_url(endpoint.rpc_url)
-        request_headers = {"Accept": "text/event-stream", **_version(endpoint), **headers}
+        request_headers = {"Accept": "text/event-stream", **_version(endpoint), **cred.headers}
         fold = StreamFold()
         fields: dict[str, Any] = {"protocol": PROTOCOL[endpoint.dialect]}
         status_shown = ""
@@ -369,7 +371,7 @@ class A2AClient(HttpClientBase):
                 _notify(call.on_status, status_shown, progress)
 
         async with http.stream(
-            "POST", endpoint.rpc_url, json=body, headers=request_headers
+            "POST", _with_params(endpoint.rpc_url, cred), json=body, headers=request_headers
         ) as response:
             progress.saw(response)
             fields["http_status"] = response.status_code
@@ -412,7 +414,7 @@ class A2AClient(HttpClientBase):
         endpoint: Endpoint,
         reply: AgentReply,
         progress: Progress,
-        headers: Mapping[str, str],
+        cred: Credential,
     ) -> AgentReply:
         """Ask how a working task stands until it ends (the call's deadline bounds this).
 
@@ -446,7 +448,7 @@ class A2AClient(HttpClientBase):
             )
             polls += 1
             try:
-                polled = await self._post(http, endpoint, body, progress, headers)
+                polled = await self._post(http, endpoint, body, progress, cred)
             except (httpx.NetworkError, httpx.RemoteProtocolError):
                 if blips >= limit:
                     raise
@@ -473,15 +475,20 @@ class A2AClient(HttpClientBase):
         endpoint = progress.notes.get("endpoint")
         if not isinstance(task_id, str) or not isinstance(endpoint, Endpoint):
             return ""
-        headers = auth_headers(scheme_from_card(self._cards.card(call.url)), call.key)
+        cred = credential(scheme_from_card(self._cards.card(call.url)), call.key)
         body = task_request("cancel", task_id, dialect=endpoint.dialect, request_id=self._next_id())
-        reply = await self._post(http, endpoint, body, Progress(url=endpoint.rpc_url), headers)
+        reply = await self._post(http, endpoint, body, Progress(url=endpoint.rpc_url), cred)
         if reply.task_state == "canceled":
             progress.notes["task_state"] = "canceled"
             return "the agent canceled the task"
         if reply.task_state:
             progress.notes["task_state"] = reply.task_state
         return f"the agent did not cancel the task: {reply.error or reply.task_state}"
+
+
+def _with_params(url: str, cred: Credential) -> httpx.URL | str:
+    # Merged, not passed as params=: httpx would replace the URL's own query with them.
+    return httpx.URL(url).copy_merge_params(cred.params) if cred.params else url
 
 
 def _version(endpoint: Endpoint) -> dict[str, str]:
