@@ -88,6 +88,70 @@ def test_endpoint_relative_url_resolves_against_card_and_none_without_jsonrpc():
     assert endpoint_from_card(CARD_10, card_url, prefer="0.3") == Endpoint(RPC, "0.3")
 
 
+@pytest.mark.parametrize(
+    ("url", "card_url", "expected"),
+    [
+        ("http://h/a/rpc", "http://h/a/.well-known/agent-card.json?t=1", "http://h/a/rpc?t=1"),
+        ("/a/rpc", "http://h/a/.well-known/agent-card.json?t=1", "http://h/a/rpc?t=1"),
+        ("http://h/a/rpc?own=2", "http://h/a/.well-known/agent-card.json?t=1", "http://h/a/rpc?own=2"),
+        ("http://other/rpc", "http://h/a/.well-known/agent-card.json?t=1", "http://other/rpc"),
+        ("http://h/a/rpc", "http://h/a/.well-known/agent-card.json", "http://h/a/rpc"),
+    ],
+)  # fmt: skip
+def test_the_rpc_url_keeps_the_agent_urls_query_on_the_same_host(url, card_url, expected):
+    endpoint = endpoint_from_card({"url": url}, card_url)
+    assert endpoint is not None and endpoint.rpc_url == expected
+
+
+def _query_agent(seen: list[httpx.Request], rpc: str) -> httpx.MockTransport:
+    card = {"name": "Q", "capabilities": {},
+            "supportedInterfaces": [{"url": rpc, "protocolBinding": "JSONRPC"}]}  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            if request.url.path == "/echo/.well-known/agent-card.json":
+                return httpx.Response(200, json=card)
+            return httpx.Response(404)
+        return httpx.Response(200, json={"result": {"message": {"parts": [{"text": "ok"}]}}})
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("rpc", ["http://h/echo/", "/echo/"])
+@pytest.mark.parametrize("base", ["http://h/echo?tenant=acme", "http://h/echo/?tenant=acme"])
+def test_a_base_url_with_a_query_finds_the_card_and_keeps_the_query(base, rpc):
+    seen: list[httpx.Request] = []
+    reply = asyncio.run(A2AClient(transport=_query_agent(seen, rpc)).send(base, "hi"))
+    assert (reply.status, reply.text) == ("success", "ok"), reply.error
+    get, post = seen
+    assert get.url.path == "/echo/.well-known/agent-card.json"
+    assert get.url.params["tenant"] == post.url.params["tenant"] == "acme"
+    assert post.url.path == "/echo/"
+
+
+def test_the_card_url_itself_with_a_query_is_fetched_as_given():
+    seen: list[httpx.Request] = []
+    url = "http://h/echo/.well-known/agent-card.json?tenant=acme"
+    reply = asyncio.run(A2AClient(transport=_query_agent(seen, "/echo/")).send(url, "hi"))
+    assert reply.status == "success" and str(seen[0].url) == url
+    assert seen[1].url.params["tenant"] == "acme"
+
+
+def test_no_card_with_a_query_names_both_card_paths_before_the_query():
+    client = A2AClient(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    reply = asyncio.run(client.send("http://h/echo?tenant=acme", "hi"))
+    assert reply.error_type == "no_agent_card"
+    assert "http://h/echo/.well-known/agent-card.json?…" in reply.error
+    assert "http://h/echo/.well-known/agent.json?…" in reply.error
+
+
+def test_a_real_agent_behind_a_query_string_uses_its_card(demo_server):
+    reply = _real(demo_server.agent_url("summarizer") + "?tenant=acme", "stream it please #stream")
+    assert reply.status == "success" and reply.streamed_chunks >= 3  # the card said: streams
+    assert reply.rpc_url == demo_server.agent_url("summarizer") + "/?tenant=acme"
+
+
 def test_send_request_shapes():
     r10 = send_request("hi", dialect="1.0", request_id=7, message_id="m", context_id="c")
     assert r10 == {

@@ -60,6 +60,39 @@ def test_completions_url_and_request_body():
     assert chat_request("c") == {"messages": [{"role": "user", "content": "c"}]}
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "http://h/v1/chat/completions?api-version=2024-06-01",
+            "http://h/v1/chat/completions?api-version=2024-06-01",
+        ),
+        ("http://h/v1?api-version=1", "http://h/v1/chat/completions?api-version=1"),
+        ("http://h/v1/?a=1&b=2", "http://h/v1/chat/completions?a=1&b=2"),
+        ("http://h/openai?x=%2F", "http://h/openai/v1/chat/completions?x=%2F"),
+        ("http://h?x=1", "http://h/v1/chat/completions?x=1"),
+        ("http://h/deploy/chat/completions/?v=2#frag", "http://h/deploy/chat/completions?v=2"),
+    ],
+)
+def test_completions_url_joins_the_path_before_the_query(given, expected):
+    assert completions_url(given) == expected
+
+
+def test_a_query_in_the_endpoint_url_is_kept_on_the_request():
+    seen: list[httpx.Request] = []
+
+    def handler(request):
+        seen.append(request)
+        ok = {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}
+        return httpx.Response(200, json=ok)
+
+    client = ChatCompletionsClient(transport=httpx.MockTransport(handler))
+    reply = asyncio.run(client.send("http://gw.test/v1?api-version=2024-06-01", "x", stream=False))
+    assert reply.status == "success"
+    assert seen[0].url.path == "/v1/chat/completions"
+    assert seen[0].url.params["api-version"] == "2024-06-01"
+
+
 def test_parse_a_completion_with_cached_and_reasoning_usage():
     reply = _parse(
         {

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,6 +23,7 @@ from agentcost_nb.client._wire import (
     Endpoint,
     endpoint_from_card,
     is_json_media,
+    join_path,
     one_line,
     safe_url,
 )
@@ -98,7 +100,7 @@ class CardBook:
     def no_agent(self, url: str, reply: AgentReply) -> AgentReply:
         """A card-less URL that does not answer A2A JSON-RPC either."""
         self._cardless.discard(url)
-        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
+        tried = " or ".join(safe_url(join_path(url, p)) for p in CARD_PATHS)
         why = f"HTTP {reply.http_status}" if reply.error_type == "http_status" else reply.error
         return replace(
             reply,
@@ -112,10 +114,10 @@ class CardBook:
     ) -> tuple[str, dict[str, Any]] | AgentReply:
         # Cards are public: a credential goes with this request only if one is
         # refused without it (as a Bearer token: the scheme is in the card).
-        if "/.well-known/" in url:
+        if "/.well-known/" in urlsplit(url).path:
             candidates = [url]  # the caller gave the card's own URL
         else:
-            candidates = [url.rstrip("/") + path for path in CARD_PATHS]
+            candidates = [join_path(url, path) for path in CARD_PATHS]
         for card_url in candidates:
             progress.url = card_url
             status, content_type, raw = await self._get(http, card_url, progress, None)
@@ -137,7 +139,7 @@ class CardBook:
                 error = f"the agent card at {where} is not a JSON object"
                 return progress.failure("invalid_response", error)
             return card_url, card
-        tried = " or ".join(safe_url(url.rstrip("/") + p) for p in CARD_PATHS)
+        tried = " or ".join(safe_url(join_path(url, p)) for p in CARD_PATHS)
         return progress.failure("no_agent_card", f"no agent card at {tried}")
 
     @staticmethod

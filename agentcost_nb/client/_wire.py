@@ -33,6 +33,7 @@ __all__ = [
     "is_json_media",
     "json_reply_document",
     "is_unfinished",
+    "join_path",
     "normalize_state",
     "one_line",
     "parse_response",
@@ -91,6 +92,24 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
+def join_path(url: str, suffix: str) -> str:
+    """``url`` with ``suffix`` added to its path, before its query (a fragment is dropped)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix, fragment=""))
+
+
+def _keep_query(url: str, base: str) -> str:
+    """``url`` with ``base``'s query when it has none and is on the same host.
+
+    A query on the agent's URL (``?tenant=acme``) is how a gateway routes it:
+    it goes on every request to that agent, not only on the card's.
+    """
+    target, origin = urlsplit(url), urlsplit(base)
+    if target.query or not origin.query or target[:2] != origin[:2]:
+        return url
+    return urlunsplit(target._replace(query=origin.query))
+
+
 def one_line(text: object, limit: int = 300) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -136,13 +155,15 @@ def endpoint_from_card(
     ``preferredTransport`` (JSONRPC when absent) and ``additionalInterfaces``;
     0.2 cards have only ``url``. Without ``prefer``, 1.0 wins over 0.3. With
     ``prefer``, an interface of that dialect wins, else the first one is used
-    in that dialect (the caller said so). Relative URLs resolve against the card.
+    in that dialect (the caller said so). Relative URLs resolve against the card;
+    on the card's host, a URL without a query takes the card URL's.
     """
     found: list[Endpoint] = []
 
     def add(url: object, dialect: Dialect) -> None:
         if isinstance(url, str) and url.strip():
-            found.append(Endpoint(urljoin(card_url, url.strip()), dialect))
+            resolved = urljoin(card_url, url.strip())
+            found.append(Endpoint(_keep_query(resolved, card_url), dialect))
 
     for entry in _entries(card.get("supportedInterfaces")):
         if _is_jsonrpc(entry.get("protocolBinding", entry.get("transport"))):

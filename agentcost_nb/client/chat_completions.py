@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -35,6 +36,7 @@ from agentcost_nb.client._wire import (
     failure,
     http_failure,
     is_json_media,
+    join_path,
     json_reply_document,
     one_line,
     parse_document,
@@ -58,13 +60,14 @@ Message = Mapping[str, str]
 
 
 def completions_url(url: str) -> str:
-    """``…/chat/completions`` as given, else appended to a ``/v1`` base or to ``/v1``."""
-    base = url.rstrip("/")
-    if base.endswith("/chat/completions"):
-        return base
-    if base.endswith("/v1"):
-        return base + "/chat/completions"
-    return base + "/v1/chat/completions"
+    """``…/chat/completions`` as given, else appended to a ``/v1`` base or to ``/v1``.
+
+    The path is joined before the query (``?api-version=…`` stays on the request).
+    """
+    path = urlsplit(url).path.rstrip("/")
+    if path.endswith("/chat/completions"):
+        return join_path(url, "")
+    return join_path(url, "/chat/completions" if path.endswith("/v1") else "/v1/chat/completions")
 
 
 def chat_request(
