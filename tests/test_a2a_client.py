@@ -542,6 +542,58 @@ def test_no_card_and_no_json_rpc_either_is_no_agent_card():
     assert "does not answer A2A JSON-RPC (HTTP 404)" in reply.error
 
 
+HTML = httpx.Response(200, text="<html>app shell</html>", headers={"content-type": "text/html"})
+FIRST_PATH_ANSWERS = {
+    "HTML catch-all": HTML,
+    "JSON not a card": httpx.Response(200, json={"detail": "unknown route"}),
+    "JSON list": httpx.Response(200, json=[1, 2]),
+    "broken JSON": httpx.Response(200, text="{", headers={"content-type": "application/json"}),
+    "HTTP 500": httpx.Response(500, text="boom"),
+    "HTTP 503": httpx.Response(503, text="busy"),
+    "HTTP 400": httpx.Response(400, text="bad"),
+}
+
+
+def _two_paths(first: httpx.Response, second: httpx.Response, seen: list[str]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            seen.append(request.url.path)
+            return first if request.url.path.endswith("agent-card.json") else second
+        if request.url.path != "/a/rpc":
+            return httpx.Response(404)
+        ok = {"result": {"kind": "message", "parts": [{"kind": "text", "text": "from card"}]}}
+        return httpx.Response(200, json=ok)
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("first", FIRST_PATH_ANSWERS.values(), ids=FIRST_PATH_ANSWERS.keys())
+def test_the_old_card_path_is_tried_when_the_first_gives_no_usable_card(first):
+    seen: list[str] = []
+    card = {"name": "Old", "url": RPC, "protocolVersion": "0.2.5"}
+    reply = _send(_two_paths(first, httpx.Response(200, json=card), seen))
+    assert (reply.status, reply.text, reply.rpc_url) == ("success", "from card", RPC), reply.error
+    assert seen == ["/a/.well-known/agent-card.json", "/a/.well-known/agent.json"]
+
+
+def test_when_neither_path_gives_a_card_the_error_says_what_each_gave():
+    reply = _send(_two_paths(httpx.Response(500), HTML, []))
+    assert (reply.status, reply.error_type, reply.http_status) == ("error", "http_status", 500)
+    assert f"{BASE}/.well-known/agent-card.json (HTTP 500" in reply.error
+    assert f"{BASE}/.well-known/agent.json (text/html, not JSON)" in reply.error
+
+    reply = _send(_two_paths(httpx.Response(200, json={"x": 1}), httpx.Response(404), []))
+    assert reply.error_type == "no_agent_card", reply.error  # no card here: the URL was tried
+    assert "agent-card.json (JSON that is not an agent card)" in reply.error
+    assert "agent.json (HTTP 404" in reply.error
+
+
+def test_a_card_behind_a_key_on_the_first_path_is_still_an_auth_error():
+    reply = _send(_two_paths(httpx.Response(401), httpx.Response(404), []))
+    assert (reply.error_type, reply.http_status) == ("auth", 401)
+    assert "agent card" in reply.error
+
+
 def test_invalid_dialect_is_refused():
     with pytest.raises(ValidationError):
         _send(_mock(lambda r: httpx.Response(200)), dialect="2.0")

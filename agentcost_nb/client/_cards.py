@@ -1,9 +1,11 @@
 """Agent cards: fetched once per client, and what was learned about URLs that have none.
 
 ``CardBook.target`` answers "where and how do I send to this URL?": from the
-card at ``/.well-known/agent-card.json`` (then ``agent.json``), or, when there
-is no card, the URL itself as the JSON-RPC URL — in the dialect the caller
-set, the one detected on an earlier call, or 1.0 to try first (``guessed``).
+card at ``/.well-known/agent-card.json`` (then ``agent.json`` whenever the
+first gave no usable card: a 404, an error, HTML or JSON that is no card),
+or, when there is no card, the URL itself as the JSON-RPC URL — in the
+dialect the caller set, the one detected on an earlier call, or 1.0 to try
+first (``guessed``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,26 @@ from agentcost_nb.client.types import AgentReply, ErrorType
 __all__ = ["CARD_PATHS", "CardBook", "Target"]
 
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
-_CARD_ABSENT = {404, 405, 410}  # a card missing at one path: try the next one
+_CARD_ABSENT = {404, 405, 410}  # a card missing at one path
+# A card has at least one of these (every version); a catch-all's JSON has none.
+_CARD_FIELDS = frozenset(
+    {"supportedInterfaces", "url", "additionalInterfaces", "preferredTransport", "protocolVersion",
+     "capabilities", "skills", "securitySchemes", "defaultInputModes", "defaultOutputModes"}
+)  # fmt: skip
+
+
+def _read_card(content_type: str | None, raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """The card in a 2xx body, or ``None`` and what the body was instead."""
+    if not is_json_media(content_type):
+        media = (content_type or "no content type").split(";")[0].strip()
+        return None, f"{one_line(media, 60)}, not JSON"
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None, "invalid JSON"
+    if isinstance(doc, dict) and _CARD_FIELDS & doc.keys():
+        return doc, ""
+    return None, "JSON that is not an agent card"
 
 
 @dataclass
@@ -49,6 +70,7 @@ class CardBook:
         self._cards: dict[str, tuple[str, dict[str, Any]]] = {}
         self._cardless: set[str] = set()  # URLs known to serve no card
         self._detected: dict[str, Dialect] = {}  # dialect found for a card-less URL
+        self._why: dict[str, str] = {}  # what the card paths gave, for a card-less URL
 
     def card(self, url: str) -> Mapping[str, Any] | None:
         cached = self._cards.get(url)
@@ -100,7 +122,9 @@ class CardBook:
     def no_agent(self, url: str, reply: AgentReply) -> AgentReply:
         """A card-less URL that does not answer A2A JSON-RPC either."""
         self._cardless.discard(url)
-        tried = " or ".join(safe_url(join_path(url, p)) for p in CARD_PATHS)
+        tried = self._why.pop(url, "") or " or ".join(
+            safe_url(join_path(url, p)) for p in CARD_PATHS
+        )
         why = f"HTTP {reply.http_status}" if reply.error_type == "http_status" else reply.error
         return replace(
             reply,
@@ -118,29 +142,31 @@ class CardBook:
             candidates = [url]  # the caller gave the card's own URL
         else:
             candidates = [join_path(url, path) for path in CARD_PATHS]
+        gave: list[str] = []  # what each path gave, for the error
+        statuses: list[int] = []
         for card_url in candidates:
             progress.url = card_url
             status, content_type, raw = await self._get(http, card_url, progress, None)
             if status in (401, 403) and key and not key_problem(key, BEARER):
                 status, content_type, raw = await self._get(http, card_url, progress, key)
-            if status in _CARD_ABSENT:
-                continue
-            where = safe_url(card_url)
-            if not 200 <= status < 300:
-                reason = httpx.codes.get_reason_phrase(status)
-                error_type: ErrorType = "auth" if status in (401, 403) else "http_status"
-                error = f"HTTP {status} {reason} for the agent card at {where}"
-                return progress.failure(error_type, error)
-            try:
-                card = json.loads(raw) if is_json_media(content_type) else None
-            except (ValueError, RecursionError):
-                card = None
-            if not isinstance(card, dict):
-                error = f"the agent card at {where} is not a JSON object"
-                return progress.failure("invalid_response", error)
-            return card_url, card
-        tried = " or ".join(safe_url(join_path(url, p)) for p in CARD_PATHS)
-        return progress.failure("no_agent_card", f"no agent card at {tried}")
+            if 200 <= status < 300:
+                card, why = _read_card(content_type, raw)
+                if card is not None:
+                    return card_url, card
+            else:
+                why = f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".strip()
+            # Not a card here (a 404, an HTML catch-all, an error): try the next path.
+            statuses.append(status)
+            gave.append(f"{safe_url(card_url)} ({why})")
+        said = " or ".join(gave)
+        refused = next((s for s in statuses if s in (401, 403)), None)
+        failed = next((s for s in statuses if not 200 <= s < 300 and s not in _CARD_ABSENT), None)
+        if refused or failed:
+            error_type: ErrorType = "auth" if refused else "http_status"
+            reply = progress.failure(error_type, f"no usable agent card at {said}")
+            return replace(reply, http_status=refused or failed)
+        self._why[url] = said
+        return progress.failure("no_agent_card", f"no agent card at {said}")
 
     @staticmethod
     async def _get(
