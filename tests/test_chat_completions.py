@@ -17,7 +17,7 @@ from agentcost_nb.client.chat_completions import (
     completions_url,
     parse_completion,
 )
-from agentcost_nb.client.types import ReportedUsage
+from agentcost_nb.client.types import AgentReply, ReportedUsage
 from agentcost_nb.demo_agent import CHAT_MODEL
 from agentcost_nb.pricing import PriceSheet
 from agentcost_nb.registry import AgentConfig
@@ -269,3 +269,44 @@ def test_errors_and_retries_through_a_mock_gateway():
     down = asyncio.run(failing.send("http://gw.test/llm", "#error"))
     assert (down.status, down.error_type, down.http_status) == ("error", "http_status", 500)
     assert down.error.endswith(": down")
+
+
+def _chat_stream(body: bytes) -> AgentReply:
+    def handler(request):
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    client = ChatCompletionsClient(transport=httpx.MockTransport(handler))
+    return asyncio.run(client.send("http://gw.test/v1", "hi", stream=True))
+
+
+def _chunk(text: str) -> bytes:
+    return b"data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]}).encode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"error": {"message": "rate limited", "code": 429}},
+        {"code": 429, "message": "rate limited"},
+        {"message": "rate limited"},
+    ],
+)
+def test_a_chat_stream_error_event_gives_its_reason(data):
+    body = _chunk("par") + b"\n\nevent: error\ndata: " + json.dumps(data).encode() + b"\n\n"
+    reply = _chat_stream(body)
+    assert reply.status == "error" and "rate limited" in reply.error, reply.error
+    assert reply.text == "par"
+
+
+def test_a_chat_stream_with_a_bom_is_read():
+    body = (
+        b"\xef\xbb\xbf"
+        + _chunk("hello")
+        + b"\n\n"
+        + (
+            b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'
+            b"data: [DONE]\n\n"
+        )
+    )
+    reply = _chat_stream(body)
+    assert (reply.status, reply.text) == ("success", "hello"), reply.error

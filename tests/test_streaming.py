@@ -369,3 +369,86 @@ def test_cli_send_stream_prints_the_answer_as_it_arrives(demo_server, tmp_path, 
     assert code == 0 and out == "echo: say it #stream\n"
     assert err.startswith("[success] $0.01")
     assert len(pd.read_parquet(tmp_path / "events")) == 1
+
+
+# ------------------------------------------------------ SSE edge cases
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"jsonrpc": "2.0", "id": 1, "error": {"code": -32603, "message": "model crashed"}},
+        {"code": -32603, "message": "model crashed"},
+        {"error": {"code": -32603, "message": "model crashed"}},
+    ],
+    ids=["JSON-RPC response", "bare error object", "error member only"],
+)
+@pytest.mark.parametrize("dialect", ["1.0", "0.3"])
+def test_an_error_event_gives_its_reason_and_code(dialect, data):
+    events = _events_3_chunks(dialect)[:2]
+    body = _sse(*events) + b"event: error\ndata: " + json.dumps(data).encode() + b"\n\n"
+    reply = _send(_transport(dialect, body))
+    assert (reply.status, reply.error_type) == ("error", "jsonrpc"), reply.error
+    assert "model crashed" in reply.error and reply.extra["jsonrpc_code"] == -32603
+    assert reply.text == "one " and reply.streamed_chunks == 2
+
+
+def test_an_error_event_that_is_plain_text_gives_that_text():
+    body = _sse(*_events_3_chunks("1.0")[:2]) + b"event: error\ndata: upstream went away\n\n"
+    reply = _send(_transport("1.0", body))
+    assert reply.status == "error" and "upstream went away" in reply.error
+    assert reply.text == "one "
+
+
+@pytest.mark.parametrize("dialect", ["1.0", "0.3"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_utf8_bom_before_the_first_line_is_ignored(dialect, newline):
+    body = b"\xef\xbb\xbf" + _sse(*_events_3_chunks(dialect), comments=False).replace(
+        b"\n", newline.encode()
+    )
+    reply = _send(_transport(dialect, body))
+    assert (reply.status, reply.text) == ("success", "one two three"), reply.error
+    # without comments the BOM sits right before "data:" of the first event
+    assert reply.streamed_chunks == len(_events_3_chunks(dialect))
+
+
+def test_the_sse_decoder_strips_only_a_leading_bom():
+    decoder = SSEDecoder()
+    assert decoder.feed("\ufeffdata: x") is None
+    event = decoder.feed("")
+    assert event is not None and event.data == "x"
+    assert decoder.feed("data: \ufeffy") is None
+    event = decoder.feed("")
+    assert event is not None and event.data == "\ufeffy"  # only the stream's first character
+
+
+def test_a_stream_that_ends_working_and_times_out_while_polling_keeps_text_and_counters():
+    working = [
+        {"jsonrpc": "2.0", "id": 1, "result": {"task": {
+            "id": "t9", "contextId": "c", "status": {"state": "TASK_STATE_WORKING"}}}},
+        {"jsonrpc": "2.0", "id": 1, "result": {"artifactUpdate": {
+            "taskId": "t9", "contextId": "c",
+            "artifact": {"artifactId": "a", "parts": [{"text": "half an answer"}]}}}},
+    ]  # fmt: skip
+    still = {"jsonrpc": "2.0", "id": 2, "result": {"task": {
+        "id": "t9", "contextId": "c", "status": {"state": "TASK_STATE_WORKING"}}}}  # fmt: skip
+    posts: list[str] = []
+
+    def handler(request):
+        if request.method == "GET":
+            return httpx.Response(200, json=_card("1.0"))
+        posts.append(json.loads(request.content)["method"])
+        if posts[-1] == "GetTask":
+            return httpx.Response(200, json=still)  # a snapshot without the artifact
+        return httpx.Response(
+            200, content=_sse(*working), headers={"content-type": "text/event-stream"}
+        )
+
+    client = A2AClient(transport=httpx.MockTransport(handler), poll_interval=0.05,
+                       max_poll_interval=0.05)  # fmt: skip
+    reply = asyncio.run(client.send(BASE, "hi", timeout=0.5))
+    assert (reply.status, reply.error_type) == ("timeout", "timeout")
+    assert reply.text == "half an answer" and reply.streamed_chunks == 2
+    assert reply.polls == posts.count("GetTask") >= 2
+    assert (reply.task_id, reply.task_state) == ("t9", "working")
+    assert "did not finish" in reply.error

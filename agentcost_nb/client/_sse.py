@@ -3,7 +3,8 @@
 ``SSEDecoder`` is pure: feed it lines, get events.  ``aiter_sse`` drives it
 from anything with ``aiter_lines()`` (an ``httpx.Response``).  Comment lines
 (``:`` keep-alives) are skipped; ``data:`` lines of one event are joined with
-newlines; a blank line ends the event; an event without data is dropped.
+newlines; a blank line ends the event; an event without data is dropped; a
+UTF-8 byte order mark before the first line is dropped.
 """
 
 from __future__ import annotations
@@ -33,9 +34,13 @@ class SSEDecoder:
         self._size = 0
         self._event = ""
         self._id: str | None = None
+        self._first = True
 
     def feed(self, line: str) -> SSEEvent | None:
         """One line (without its line break); returns the event a blank line completes."""
+        if self._first:
+            self._first = False
+            line = line.removeprefix("\ufeff")
         if not line:
             return self._dispatch()
         if line.startswith(":"):

@@ -20,9 +20,11 @@ from agentcost_nb.client._wire import (
     FINISHED_STATES,
     artifacts_of,
     classify,
+    event_error,
     failure,
     metadata_of,
     normalize_state,
+    one_line,
     parse_document,
     partial_fields,
     parts_text,
@@ -187,9 +189,13 @@ async def fold_stream(
     async for event in events:
         doc = parse_document(event.data, where, rpc_url=rpc_url, **fields)
         if isinstance(doc, AgentReply):
+            if event.event == "error":  # a reason in plain text
+                error = f"the stream from {where} ended with an error: {one_line(event.data)}"
+                return failed(failure("invalid_response", error, rpc_url=rpc_url, **fields))
             return failed(doc)
-        if doc.get("error") is not None:
-            return failed(rpc_failure(doc["error"], where, rpc_url=rpc_url, **fields))
+        rpc_error = event_error(event.event, doc)
+        if rpc_error is not None:
+            return failed(rpc_failure(rpc_error, where, rpc_url=rpc_url, **fields))
         if "result" not in doc:
             error = f"an event from {where} has neither a result nor an error"
             return failed(failure("invalid_response", error, rpc_url=rpc_url, **fields))

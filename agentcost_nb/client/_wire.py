@@ -28,6 +28,7 @@ __all__ = [
     "Dialect",
     "Endpoint",
     "endpoint_from_card",
+    "event_error",
     "failure",
     "http_failure",
     "is_json_media",
@@ -429,6 +430,21 @@ def rpc_failure(rpc_error: object, where: str, **fields: Any) -> AgentReply:
         extra={"jsonrpc_code": code} if has_code else {},
         **fields,
     )
+
+
+def event_error(event: str, doc: Mapping[str, Any]) -> object | None:
+    """The error a stream event carries, else ``None``.
+
+    A JSON-RPC response's ``error``; or, in an ``event: error`` or an event
+    with no result, a bare error object (``{"code": …, "message": …}``).
+    """
+    if doc.get("error") is not None:
+        return doc["error"]
+    if "result" in doc:
+        return None
+    if event == "error" or ("message" in doc and "code" in doc):
+        return doc
+    return None
 
 
 def parse_document(body: bytes | str, where: str, **fields: Any) -> Mapping[str, Any] | AgentReply:

@@ -33,6 +33,7 @@ from agentcost_nb.client._cancel import CancelToken
 from agentcost_nb.client._retry import RetryPolicy
 from agentcost_nb.client._sse import aiter_sse
 from agentcost_nb.client._wire import (
+    event_error,
     failure,
     http_failure,
     is_json_media,
@@ -291,11 +292,15 @@ class ChatCompletionsClient(HttpClientBase):
                     break
                 doc = parse_document(event.data, where)
                 if isinstance(doc, AgentReply):
+                    if event.event == "error":  # a reason in plain text
+                        error = f"error from {where}: {one_line(event.data)}"
+                        return failure("invalid_response", error, **fields, **fold.partial())
                     return replace(doc, **fields, **fold.partial())
-                if doc.get("error") is not None:
+                stream_error = event_error(event.event, doc)
+                if stream_error is not None:
                     return failure(
                         "invalid_response",
-                        f"error from {where}: {_error_message(doc)}",
+                        f"error from {where}: {_error_message({'error': stream_error})}",
                         **fields,
                         **fold.partial(),
                     )
