@@ -817,3 +817,70 @@ def test_answering_an_input_required_task_completes_it(demo_server):
     assert (answered.status, answered.text) == ("success", "fr: bonjour monde")
     assert (answered.task_id, answered.task_state) == (asked.task_id, "completed")
     assert answered.usage == ReportedUsage(input_tokens=2, output_tokens=3)
+
+
+# ------------------------------------------------- malformed results are failures
+
+MALFORMED_PARTS = {
+    "parts a string": ("hello", "not a list"),
+    "parts an object": ({"text": "hello"}, "not a list"),
+    "part a string": (["hello"], "part 1"),
+    "text a number": ([{"text": 42}], "part 1"),
+    "text a list": ([{"kind": "text", "text": ["a"]}], "part 1"),
+    "text part without text": ([{"kind": "text"}], "part 1"),
+    "second part bad": ([{"text": "ok"}, {"text": {"x": 1}}], "part 2"),
+}
+
+
+@pytest.mark.parametrize(("parts", "needle"), MALFORMED_PARTS.values(), ids=MALFORMED_PARTS.keys())
+@pytest.mark.parametrize("dialect", ["1.0", "0.3"])
+def test_a_message_with_unreadable_parts_is_an_invalid_response(dialect, parts, needle):
+    if dialect == "1.0":
+        doc = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "result": {"message": {"role": "ROLE_AGENT", "parts": parts}},
+        }
+    else:
+        doc = {"jsonrpc": "2.0", "id": 1,
+               "result": {"kind": "message", "role": "agent", "parts": parts}}  # fmt: skip
+    reply = _parse(doc, dialect=dialect)
+    assert (reply.status, reply.error_type) == ("error", "invalid_response")
+    assert needle in reply.error and RPC in reply.error
+
+
+@pytest.mark.parametrize(("parts", "needle"), MALFORMED_PARTS.values(), ids=MALFORMED_PARTS.keys())
+def test_a_completed_task_with_unreadable_artifact_parts_is_an_invalid_response(parts, needle):
+    task = {"id": "t", "status": {"state": "TASK_STATE_COMPLETED"},
+            "artifacts": [{"artifactId": "a", "parts": parts}]}  # fmt: skip
+    reply = _parse({"jsonrpc": "2.0", "id": 1, "result": {"task": task}})
+    assert (reply.status, reply.error_type, reply.task_id) == ("error", "invalid_response", "t")
+    assert needle in reply.error
+
+
+def test_parts_that_are_not_text_are_fine_and_a_message_without_parts_is_empty():
+    parts = [{"data": {"x": 1}}, {"url": "http://f", "mediaType": "image/png"}, {"text": "hi"}]
+    ok = _parse({"result": {"message": {"parts": parts}}})
+    assert (ok.status, ok.text) == ("success", "hi")
+    empty = _parse({"result": {"message": {"messageId": "m"}}})  # protobuf JSON drops []
+    assert (empty.status, empty.text) == ("success", "")
+
+
+@pytest.mark.parametrize("bad", [{"parts": "chunk"}, {"parts": [{"text": 7}]}])
+def test_a_stream_with_an_unreadable_artifact_is_an_invalid_response(bad):
+    events = [
+        {"task": {"id": "t1", "status": {"state": "TASK_STATE_WORKING"}}},
+        {"artifactUpdate": {"taskId": "t1", "artifact": {"artifactId": "a", **bad}}},
+        {"statusUpdate": {"taskId": "t1", "status": {"state": "TASK_STATE_COMPLETED"}}},
+    ]
+    body = "".join(f"data: {json.dumps({'result': e})}\n\n" for e in events).encode()
+    card = {**CARD_10, "capabilities": {"streaming": True}}
+
+    def handler(request):
+        if request.method == "GET":
+            return httpx.Response(200, json=card)
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    reply = _send(httpx.MockTransport(handler))
+    assert (reply.status, reply.error_type) == ("error", "invalid_response"), reply
+    assert "part" in reply.error and reply.streamed_chunks == 3

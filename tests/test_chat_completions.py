@@ -310,3 +310,65 @@ def test_a_chat_stream_with_a_bom_is_read():
     )
     reply = _chat_stream(body)
     assert (reply.status, reply.text) == ("success", "hello"), reply.error
+
+
+# ------------------------------------------------- content shapes and endings
+
+
+def test_content_given_as_a_list_of_parts_is_read_as_text():
+    content = [{"type": "text", "text": "Hello, "}, {"type": "image_url", "image_url": {}},
+               {"type": "text", "text": "world"}]  # fmt: skip
+    reply = _parse({"choices": [{"message": {"content": content}, "finish_reason": "stop"}]})
+    assert (reply.status, reply.text) == ("success", "Hello, world")
+
+
+@pytest.mark.parametrize(
+    "content", [42, {"text": "x"}, ["plain"], [{"type": "text", "text": 5}], [{"type": "text"}]]
+)
+def test_content_that_cannot_be_read_is_an_invalid_response(content):
+    reply = _parse({"choices": [{"message": {"content": content}, "finish_reason": "stop"}]})
+    assert (reply.status, reply.error_type) == ("error", "invalid_response")
+    assert "content" in reply.error
+
+
+def test_a_streamed_delta_given_as_parts_is_read_as_text():
+    delta = {"content": [{"type": "text", "text": "in parts"}]}
+    body = (
+        b"data: " + json.dumps({"choices": [{"index": 0, "delta": delta}]}).encode() + b"\n\n"
+        b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    reply = _chat_stream(body)
+    assert (reply.status, reply.text) == ("success", "in parts"), reply.error
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"data: [DONE]\n\n",
+        b'data: {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 0}}\n\n'
+        b"data: [DONE]\n\n",
+        b'data: {"id": "x", "object": "chat.completion.chunk"}\n\ndata: [DONE]\n\n',
+    ],
+    ids=["only DONE", "usage only", "no choices"],
+)
+def test_a_stream_that_ends_before_any_answer_is_a_failure(body):
+    reply = _chat_stream(body)
+    assert (reply.status, reply.error_type) == ("error", "invalid_response")
+    assert "ended before the agent answered" in reply.error
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_reply_cut_off_at_the_length_limit_is_a_success_with_a_warning(stream):
+    if stream:
+        reply = _chat_stream(
+            _chunk("half")
+            + b'\n\ndata: {"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}\n\n'
+            b"data: [DONE]\n\n"
+        )
+    else:
+        reply = _parse({"choices": [{"message": {"content": "half"}, "finish_reason": "length"}]})
+    assert (reply.status, reply.text) == ("success", "half")
+    assert "cut off" in str(reply.extra["warning"]) and reply.extra["finish_reason"] == "length"
+    ok = _parse({"choices": [{"message": {"content": "all"}, "finish_reason": "stop"}]})
+    assert "warning" not in ok.extra

@@ -22,6 +22,7 @@ from agentcost_nb.client._wire import (
     classify,
     event_error,
     failure,
+    json_kind,
     metadata_of,
     normalize_state,
     one_line,
@@ -32,6 +33,7 @@ from agentcost_nb.client._wire import (
     reply_from_task,
     rpc_failure,
     str_or_none,
+    unreadable,
 )
 from agentcost_nb.client.types import AgentReply
 from agentcost_nb.usage import UsageTally
@@ -53,6 +55,7 @@ class StreamFold:
         self._tally = UsageTally()
         self._snapshot = UsageTally()
         self._shown = ""
+        self.problem: str | None = None  # the first unreadable piece (parts not a list)
 
     # ----------------------------------------------------------------- input
 
@@ -109,6 +112,8 @@ class StreamFold:
             or f"#{len(self._artifacts) if index < 0 else index}"
         )
         parts = artifact.get("parts")
+        if parts is not None and not isinstance(parts, list):
+            self.problem = self.problem or f"an artifact's parts are {json_kind(parts)}, not a list"
         new_parts = list(parts) if isinstance(parts, list) else []
         held = self._artifacts.get(key)
         if append and held is not None:
@@ -155,6 +160,8 @@ class StreamFold:
                 f"the stream from {where} ended before the agent answered",
                 **common,
             )
+        if self.problem:
+            reply = unreadable(reply, where, self.problem)
         return replace(
             reply,
             usage=tally.usage,

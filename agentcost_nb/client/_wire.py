@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -35,17 +35,21 @@ __all__ = [
     "json_reply_document",
     "is_unfinished",
     "join_path",
+    "json_kind",
     "normalize_state",
     "one_line",
     "parse_response",
     "partial_fields",
+    "parts_problem",
     "parts_text",
     "reply_from_result",
     "rpc_failure",
     "safe_url",
     "send_request",
     "streaming_from_card",
+    "task_problem",
     "task_request",
+    "unreadable",
 ]
 
 Dialect = Literal["1.0", "0.3"]
@@ -274,6 +278,53 @@ def parts_text(holder: object) -> str:
     return "".join(texts)
 
 
+def json_kind(value: object) -> str:
+    """What a JSON value is, in words, for an error message (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def parts_problem(holder: object) -> str | None:
+    """Why a Message's or Artifact's parts cannot be read, else ``None``.
+
+    Missing parts are no parts (protobuf JSON drops empty lists); parts that
+    are not text (data, url, raw, file) are fine; a text that is not a string
+    is not: taking it as "" would record a success with no answer.
+    """
+    parts = holder.get("parts") if isinstance(holder, Mapping) else None
+    if parts is None:
+        return None
+    if not isinstance(parts, list):
+        return f"its parts are {json_kind(parts)}, not a list"
+    for number, part in enumerate(parts, 1):
+        if not isinstance(part, Mapping):
+            return f"part {number} is {json_kind(part)}, not an object"
+        text = part.get("text")
+        is_text = part.get("kind", part.get("type")) == "text"
+        if (text is not None or is_text) and not isinstance(text, str):
+            return f"the text of part {number} is {json_kind(text)}, not a string"
+    return None
+
+
+def unreadable(reply: AgentReply, where: str, problem: str) -> AgentReply:
+    """``reply`` (an answer) turned into the invalid_response its broken parts make it."""
+    if reply.status not in ("success", "input_required"):
+        return reply  # already a failure: its own reason is the better one
+    return replace(
+        reply,
+        status="error",
+        error_type="invalid_response",
+        error=f"the answer from {where} cannot be read: {problem}",
+    )
+
+
 def metadata_of(holder: object) -> Mapping[str, Any] | None:
     if isinstance(holder, Mapping):
         meta = holder.get("metadata")
@@ -325,10 +376,29 @@ def artifacts_of(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return _entries(task.get("artifacts"))
 
 
+def task_problem(task: Mapping[str, Any]) -> str | None:
+    """Why a Task's artifacts or status message cannot be read, else ``None``."""
+    for number, artifact in enumerate(artifacts_of(task), 1):
+        problem = parts_problem(artifact)
+        if problem:
+            return f"artifact {number}: {problem}"
+    status = task.get("status")
+    problem = parts_problem(status.get("message") if isinstance(status, Mapping) else None)
+    return f"the status message: {problem}" if problem else None
+
+
 def reply_from_task(
     obj: Mapping[str, Any], *, where: str, common: dict[str, Any], usage_sources: bool = True
 ) -> AgentReply:
     """A Task (any state) as an AgentReply; ``common`` holds fields set by the caller."""
+    reply = _task_reply(obj, where=where, common=common, usage_sources=usage_sources)
+    problem = task_problem(obj)
+    return unreadable(reply, where, problem) if problem else reply
+
+
+def _task_reply(
+    obj: Mapping[str, Any], *, where: str, common: dict[str, Any], usage_sources: bool
+) -> AgentReply:
     status = obj.get("status")
     status_message = status.get("message") if isinstance(status, Mapping) else None
     state = normalize_state(status.get("state") if isinstance(status, Mapping) else None)
@@ -395,6 +465,15 @@ def reply_from_result(result: object, *, rpc_url: str, **fields: Any) -> AgentRe
     what, obj = kind
     common: dict[str, Any] = {"rpc_url": rpc_url, **fields}
     if what == "message":
+        problem = parts_problem(obj)
+        if problem is not None:
+            return failure(
+                "invalid_response",
+                f"the message from {where} cannot be read: {problem}",
+                context_id=str_or_none(obj.get("contextId")),
+                task_id=str_or_none(obj.get("taskId")),
+                **common,
+            )
         return AgentReply(
             status="success",
             text=parts_text(obj),

@@ -38,6 +38,7 @@ from agentcost_nb.client._wire import (
     http_failure,
     is_json_media,
     join_path,
+    json_kind,
     json_reply_document,
     one_line,
     parse_document,
@@ -53,6 +54,7 @@ __all__ = [
     "ChunkFold",
     "chat_request",
     "completions_url",
+    "content_text",
     "parse_completion",
 ]
 
@@ -93,9 +95,43 @@ def _error_message(doc: object) -> str:
     return one_line(error) if error else ""
 
 
+def content_text(content: object) -> str | None:
+    """A message's or delta's ``content`` as text; ``None`` if it cannot be read.
+
+    A string, null (a tool call: no text), or a list of parts
+    (``[{"type": "text", "text": "…"}, {"type": "image_url", …}]``: the text ones).
+    """
+    if content is None or isinstance(content, str):
+        return content or ""
+    if not isinstance(content, list):
+        return None
+    texts = []
+    for part in content:
+        if not isinstance(part, Mapping):
+            return None
+        if part.get("type") in ("text", "output_text") or "text" in part:
+            if not isinstance(part.get("text"), str):
+                return None
+            texts.append(part["text"])
+    return "".join(texts)
+
+
+def _unreadable_content(content: object, where: str, **fields: Any) -> AgentReply:
+    error = f"the reply from {where} has {json_kind(content)} as its message content, not text"
+    if isinstance(content, list):
+        error = f"the reply from {where} has content parts that cannot be read as text"
+    return failure("invalid_response", error, **fields)
+
+
 def _finished(
     text: str, finish: str | None, doc: Mapping[str, Any], *, where: str, **fields: Any
 ) -> AgentReply:
+    if finish == "length":  # still an answer, and charged: say it is cut short
+        fields["extra"] = {
+            **fields.get("extra", {}),
+            "finish_reason": "length",
+            "warning": "the answer was cut off at the length limit (finish_reason: length)",
+        }
     usage_doc = doc.get("usage")
     fields.setdefault("usage", total_usage({"usage": usage_doc}) if usage_doc else None)
     fields.setdefault("model", str_or_none(doc.get("model")))
@@ -136,7 +172,9 @@ def parse_completion(
             "invalid_response", f"the reply from {where} holds no choices[0].message", **fields
         )
     content = message.get("content")
-    text = content if isinstance(content, str) else ""
+    text = content_text(content)
+    if text is None:
+        return _unreadable_content(content, where, **fields)
     finish = first.get("finish_reason") if isinstance(first, Mapping) else None
     return _finished(text, str_or_none(finish), doc, where=where, **fields)
 
@@ -148,6 +186,8 @@ class ChunkFold:
         self.events = 0
         self.done = False  # "[DONE]" arrived
         self.finish: str | None = None
+        self.answered = False  # a choice came: without one, [DONE] ends an empty stream
+        self.problem: object = None  # a delta content that cannot be read
         self._texts: list[str] = []
         self._last: Mapping[str, Any] = {}
         self._usage: Any = None
@@ -162,12 +202,16 @@ class ChunkFold:
         for choice in choices if isinstance(choices, list) else []:
             if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
                 continue
+            self.answered = True
             self.finish = str_or_none(choice.get("finish_reason")) or self.finish
             delta = choice.get("delta")
             content = delta.get("content") if isinstance(delta, Mapping) else None
-            if isinstance(content, str) and content:
-                self._texts.append(content)
-                return content
+            text = content_text(content)
+            if text is None:
+                self.problem = self.problem or content
+            elif text:
+                self._texts.append(text)
+                return text
         return ""
 
     @property
@@ -179,6 +223,14 @@ class ChunkFold:
 
     def reply(self, *, where: str, **fields: Any) -> AgentReply:
         fields = {**fields, "streamed_chunks": self.events}
+        if not self.answered:
+            return failure(
+                "invalid_response",
+                f"the stream from {where} ended before the agent answered",
+                **fields,
+            )
+        if self.problem is not None:
+            return _unreadable_content(self.problem, where, text=self.text, **fields)
         if not (self.done or self.finish):
             return failure(
                 "invalid_response",
