@@ -363,6 +363,22 @@ def test_redaction_covers_escaped_and_encoded_forms_of_the_key(form):
     assert "SECRETTAIL" not in redacted and shown not in redacted and "****" in redacted
 
 
+def test_a_server_message_cut_inside_the_key_leaks_no_part_of_it():
+    def handler(request):
+        message = "x" * 270 + f" your key {KEY} is not valid here"
+        return httpx.Response(
+            200, json={"jsonrpc": "2.0", "id": 1, "error": {"code": 1, "message": message}}
+        )
+
+    reply = asyncio.run(
+        A2AClient(transport=httpx.MockTransport(handler)).send(
+            "http://agent.test/rpc", "hi", dialect="1.0", auth_key=KEY
+        )
+    )
+    assert reply.error_type == "jsonrpc" and reply.error.endswith("****…"), reply.error
+    assert not any(KEY[:n] in reply.error for n in range(4, len(KEY)))
+
+
 @pytest.mark.parametrize("form", ESCAPED.values(), ids=ESCAPED.keys())
 @pytest.mark.parametrize("path", ["a2a-1.0", "a2a-0.3", "a2a-stream", "chat", "chat-stream"])
 def test_a_library_message_carrying_the_key_in_any_form_is_redacted_everywhere(form, path):

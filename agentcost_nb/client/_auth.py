@@ -306,8 +306,15 @@ def redact(text: str, secrets: Iterable[Secret | None]) -> str:
     for secret in secrets:
         if secret and secret.reveal():
             forms |= _forms(secret.reveal())
-    for form in sorted(forms, key=len, reverse=True):  # the whole key before its pieces
+    ordered = sorted(forms, key=len, reverse=True)  # the whole key before its pieces
+    for form in ordered:
         text = text.replace(form, "****")
+    if text.endswith("…"):  # cut by one_line: the key's start may end the text
+        head = text[:-1]
+        for form in ordered:
+            cut = next((n for n in range(len(form) - 1, 3, -1) if head.endswith(form[:n])), 0)
+            if cut:
+                return head[:-cut] + "****…"
     return text
 
 
