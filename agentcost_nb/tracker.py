@@ -37,7 +37,7 @@ class CallResult:
     reply: AgentReply
     event: Event
     log_error: str | None = None  # set when the event is held in memory for the next write
-    warnings: tuple[str, ...] = ()  # budgets nearly or softly exceeded
+    warnings: tuple[str, ...] = ()  # budgets nearly or softly exceeded; an answer cut off
 
     @property
     def ok(self) -> bool:
@@ -196,7 +196,8 @@ class Tracker:
             reply=reply,
             event=event,
             log_error=self.record(event),
-            warnings=tuple(warnings),
+            # Budget warnings, and what the agent's answer itself warns of (cut off…).
+            warnings=(*warnings, *_reply_warnings(reply)),
         )
 
     async def get_task(
@@ -251,3 +252,8 @@ class Tracker:
             raise LogError(
                 f"{len(self.pending)} event(s) still not written: {self.writer.last_error}"
             )
+
+
+def _reply_warnings(reply: AgentReply) -> tuple[str, ...]:
+    warning = reply.extra.get("warning")
+    return (warning,) if isinstance(warning, str) and warning else ()

@@ -372,3 +372,17 @@ def test_a_reply_cut_off_at_the_length_limit_is_a_success_with_a_warning(stream)
     assert "cut off" in str(reply.extra["warning"]) and reply.extra["finish_reason"] == "length"
     ok = _parse({"choices": [{"message": {"content": "all"}, "finish_reason": "stop"}]})
     assert "warning" not in ok.extra
+
+
+def test_the_cut_off_warning_reaches_the_call_result_the_chat_and_the_cli_show():
+    from test_bad_replies import Harness
+
+    harness = Harness()
+    body = {
+        "choices": [{"message": {"content": "half an answ"}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4},
+    }
+    harness.reply = lambda _r: httpx.Response(200, json=body)
+    result = harness.call("chat")
+    assert result.event.status == "success"
+    assert any("cut off" in w for w in result.warnings), result.warnings
