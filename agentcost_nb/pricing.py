@@ -12,6 +12,7 @@ of output tokens: each token is charged once, at the most specific rate set.
 from __future__ import annotations
 
 import decimal
+import re
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -49,36 +50,66 @@ PRICE_FIELDS: tuple[str, ...] = (
 )
 
 
+# Plain ASCII numbers only: Decimal() would also take "1_0", "١٢" or " 1 e3".
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# A comma only as a thousands separator: "1,000", "12,345.67" (not "0,5", "1,5", "1.000,5").
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?", re.ASCII)
+_NON_FINITE = re.compile(r"[+-]?(?:s?nan\d*|inf|infinity)", re.IGNORECASE)
+
+
+def _number(typed: str) -> Decimal | None:
+    """Exact value of typed text; ``None`` for blank.  Refuses a decimal comma."""
+    text = typed.strip().removeprefix("$").strip()
+    if not text:
+        return None
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ValueError(
+                f"{typed.strip()!r}: use a dot for decimals (0.5); a comma may only "
+                "group thousands (1,000 or 12,345.67)"
+            )
+        text = text.replace(",", "")
+    if _NON_FINITE.fullmatch(text):
+        raise ValueError("must be a finite number (not NaN or infinity)")
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"{typed.strip()!r} is not a number")
+    return Decimal(text)
+
+
 def parse_price(value: object, unit: str = "token") -> Decimal | None:
-    """Turn user input into a per-token (or per-query) price.
+    """Turn user input into a per-token (or per-query) price, or any other money amount.
 
     Empty input means "not set" (``None``).  Raises ``ValueError`` with a reason
-    a user can act on: not a number, negative, NaN / infinity, too precise.
-    Floats are refused: ``0.1`` as a float is not $0.10.
+    a user can act on: not a number, a decimal comma, negative, NaN / infinity,
+    too precise, too large.  Floats are refused: ``0.1`` as a float is not $0.10.
     """
     if unit not in PRICE_UNITS:
         raise ValueError(f"unknown unit {unit!r}; use one of {', '.join(PRICE_UNITS)}")
     if value is None:
         return None
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool):  # before int: True is an int
+        raise ValueError(f"{value} is not a price; give a number such as 0.05")
+    if isinstance(value, float):
         raise ValueError("give the price as text or Decimal, not a float (floats are not exact)")
     if isinstance(value, int):
         value = Decimal(value)
     if isinstance(value, str):
-        typed = value.strip()
-        text = typed.replace(",", "").removeprefix("$").strip()
-        if not text:
+        value = _number(value)
+        if value is None:
             return None
-        try:
-            value = Decimal(text)
-        except decimal.InvalidOperation:
-            raise ValueError(f"{typed!r} is not a number") from None
     if not isinstance(value, Decimal):
-        raise ValueError(f"{type(value).__name__} is not a price")
+        raise ValueError(f"{type(value).__name__} is not a price; give a number such as 0.05")
     if not value.is_finite():
         raise ValueError("must be a finite number (not NaN or infinity)")
     if value < 0:
         raise ValueError("must not be negative")
+    # Magnitude first: "1e999999999" would overflow the division, "1e-999999999" underflow to 0.
+    if value and value.adjusted() > 15:
+        raise ValueError("implausibly large (≥ $1,000,000,000)")
+    if value and value.adjusted() < -MONEY_PLACES:
+        raise ValueError(
+            f"more than {MONEY_PLACES} decimal places per token; cannot be stored exactly"
+        )
     per_token = _EXACT.divide(value, Decimal(PRICE_UNITS[unit]))
     if per_token != 0 and per_token.as_tuple().exponent < -MONEY_PLACES:  # type: ignore[operator]
         raise ValueError(

@@ -98,6 +98,40 @@ def test_floats_are_refused_and_blank_is_unset():
     assert parse_price("$1,000.50") == D("1000.5")
 
 
+@pytest.mark.parametrize("text", ["0,5", "1,5", "1.000,5", "0,500", "1,00", "1,0000", "12,3456"])
+def test_a_decimal_comma_is_refused_not_read_as_thousands(text):
+    with pytest.raises(ValueError, match="use a dot for decimals"):
+        parse_price(text)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("1,000", D("1000")), ("12,345.67", D("12345.67")), ("$1,234,567", D("1234567")),
+     ("0.5", D("0.5")), (".5", D("0.5")), ("1e-6", D("0.000001"))],
+)  # fmt: skip
+def test_commas_group_thousands_only(text, value):
+    assert parse_price(text) == value
+
+
+@pytest.mark.parametrize("text", ["1_000", "١٢", "1 000", "0x10", "5$"])
+def test_only_plain_ascii_numbers_are_prices(text):
+    with pytest.raises(ValueError, match="not a number"):
+        parse_price(text)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_bool_is_not_a_price_and_says_so(value):
+    with pytest.raises(ValueError, match="is not a price") as info:
+        parse_price(value)
+    assert "float" not in str(info.value)
+
+
+@pytest.mark.parametrize("text, reason", [("1e999999999", "large"), ("1e-999999999", "places")])
+def test_extreme_exponents_are_refused_not_overflowed(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_price(text, "1M")
+
+
 def test_failure_policy_switches():
     cost = compute_cost(MIXED, TokenUsage(100, 20), charge_query=True, charge_input=False,
                         charge_output=False)  # fmt: skip
@@ -160,3 +194,32 @@ def test_cost_is_additive_and_monotone_in_tokens(sheet, a, b):
         compute_cost(sheet, a).total + compute_cost(sheet, b).total - flat
     )
     assert compute_cost(sheet, both).total >= compute_cost(sheet, a).total
+
+
+def test_every_money_input_refuses_a_decimal_comma(tmp_path, capsys):
+    """The CLI (agents add / set-price, budgets set), the form and the price editor."""
+    from agentcost_nb.cli import main
+    from agentcost_nb.registry import Registry
+    from agentcost_nb.widgets.agent_form import AgentForm, PriceEditor
+
+    home = ["--home", str(tmp_path)]
+    assert (
+        main([*home, "agents", "add", "a", "--url", "http://h/", "--input-cost-per-token", "0,5"])
+        == 2
+    )
+    assert "use a dot for decimals" in capsys.readouterr().err
+    assert not (tmp_path / "agents.json").exists()
+    assert (
+        main([*home, "agents", "add", "a", "--url", "http://h/", "--cost-per-query", "1,000"]) == 0
+    )
+    assert main([*home, "agents", "set-price", "a", "--cost-per-query", "1,5"]) == 2
+    assert main([*home, "budgets", "set", "team", "t", "0,5"]) == 2
+    assert "use a dot for decimals" in capsys.readouterr().err
+    assert not (tmp_path / "budgets.json").exists()
+    reg = Registry(tmp_path / "agents.json")
+    assert [p.cost_per_query for p in reg.get("a").prices] == [D("1000")]
+    form = AgentForm(reg).fill(name="b", url="http://h/", output_cost_per_token="0,5")
+    assert form.submit() is None and "use a dot" in form.errors["output_cost_per_token"].value
+    editor = PriceEditor(reg)
+    editor.prices.inputs["cost_per_query"].value = "1.000,5"
+    assert editor.submit() is None and "use a dot" in editor.prices.errors["cost_per_query"].value
