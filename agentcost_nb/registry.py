@@ -33,8 +33,9 @@ EndpointType = Literal["a2a", "openai-chat"]
 DIALECT_CHOICES = ("", "1.0", "0.3")  # "": from the card, or detected for a bare JSON-RPC URL
 MAX_RETRIES = 10
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Used with fullmatch: "$" would also match before a trailing newline ("support\n").
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}", re.ASCII)
+_ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,14 @@ class AgentConfig:
         missing = [k for k in ("name", "display_name", "url") if k not in data]
         if missing:
             raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}")
-        raw_prices = data.get("prices") or [{}]
-        if not isinstance(raw_prices, list):
-            raise ConfigError(f"{where}.prices: must be a list of price versions")
+        # Missing "prices": an agent written by hand without any; anything else must be a
+        # non-empty list ({} or null would otherwise pass silently for "unpriced").
+        raw_prices = data.get("prices", [{}])
+        if not isinstance(raw_prices, list) or not raw_prices:
+            raise ValidationError(
+                {"prices": "must be a non-empty list of price versions ([{}] for unpriced)"},
+                where=where,
+            )
         sheets = []
         for i, raw in enumerate(raw_prices):
             at = f"{where}.prices[{i}]"
@@ -116,30 +122,31 @@ class AgentConfig:
                 raise ConfigError(f"{at}: unknown field(s) {', '.join(extra)}")
             values: dict[str, Any] = {}
             for name in PRICE_FIELDS:
-                raw_value = raw.get(name)
-                if isinstance(raw_value, float):
-                    raw_value = repr(raw_value)  # hand-edited numbers: keep what was typed
                 try:
-                    values[name] = parse_price(raw_value)
+                    values[name] = parse_price(raw.get(name))
                 except ValueError as exc:
                     raise ConfigError(f"{at}.{name}: {exc}") from None
-            sheets.append(
-                PriceSheet(**values, effective_from=_parse_time(raw.get("effective_from"), at))
-            )
+            when = _parse_time(raw.get("effective_from", _EPOCH), at)
+            if any(s.effective_from == when for s in sheets):
+                raise ConfigError(
+                    f"{at}.effective_from: two price versions effective at {_iso(when)}; keep one"
+                )
+            sheets.append(PriceSheet(**values, effective_from=when))
         sheets.sort(key=lambda s: s.effective_from)
+        # Values as written: a wrong type is refused below, never coerced ("false" is not False).
         cfg = cls(
-            name=str(data["name"]),
-            display_name=str(data["display_name"]),
-            url=str(data["url"]),
-            model=str(data.get("model") or ""),
-            endpoint_type=data.get("endpoint_type") or "a2a",
-            auth_env=str(data.get("auth_env") or ""),
-            dialect=str(data.get("dialect") or ""),
+            name=data["name"],
+            display_name=data["display_name"],
+            url=data["url"],
+            model=data.get("model", ""),
+            endpoint_type=data.get("endpoint_type", "a2a"),
+            auth_env=data.get("auth_env", ""),
+            dialect=data.get("dialect", ""),
             stream=data.get("stream", True),
             retries=data.get("retries", 0),
-            charge_query_on_failure=bool(data.get("charge_query_on_failure", False)),
-            charge_input_on_failure=bool(data.get("charge_input_on_failure", False)),
-            created_at=_parse_time(data.get("created_at"), where),
+            charge_query_on_failure=data.get("charge_query_on_failure", False),
+            charge_input_on_failure=data.get("charge_input_on_failure", False),
+            created_at=_parse_time(data.get("created_at", _EPOCH), where),
             prices=tuple(sheets),
         )
         problems = _field_problems(cfg)
@@ -156,44 +163,82 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_EPOCH = "1970-01-01T00:00:00Z"  # a version or agent written by hand without a time
+
+
 def _parse_time(value: Any, where: str) -> datetime:
-    if value is None:
-        return datetime(1970, 1, 1, tzinfo=UTC)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {value!r} is not an ISO 8601 time")
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 9999 with an offset
         raise ConfigError(f"{where}: {value!r} is not an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_TEXT_FIELDS = ("name", "display_name", "url", "model", "endpoint_type", "auth_env", "dialect")
+_FLAG_FIELDS = ("stream", "charge_query_on_failure", "charge_input_on_failure")
+
+
+def _has_control(text: str) -> bool:
+    return any(not ch.isprintable() for ch in text)
 
 
 def _field_problems(cfg: AgentConfig) -> dict[str, str]:
+    """Every field's problem; a wrong type is a problem of its own, never coerced."""
     problems: dict[str, str] = {}
-    if not _NAME_RE.match(cfg.name):
-        problems["name"] = (
-            "use 1-100 letters, digits or _ . : @ - (no spaces), starting with a letter or digit"
-        )
-    if not cfg.display_name.strip():
-        problems["display_name"] = "must not be empty"
-    elif len(cfg.display_name) > 200:
-        problems["display_name"] = "at most 200 characters"
-    parts = urlsplit(cfg.url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems["url"] = "must be an http:// or https:// URL"
-    if cfg.endpoint_type not in ENDPOINT_TYPES:
-        problems["endpoint_type"] = f"must be one of {', '.join(ENDPOINT_TYPES)}"
-    if cfg.auth_env and not _ENV_RE.match(cfg.auth_env):
-        problems["auth_env"] = "must be an environment variable name such as MY_AGENT_KEY"
-    if cfg.dialect not in DIALECT_CHOICES:
-        problems["dialect"] = "must be '1.0', '0.3' or empty (from the card)"
-    if not isinstance(cfg.stream, bool):
-        problems["stream"] = "must be true or false"
+    for name in _TEXT_FIELDS:
+        value = getattr(cfg, name)
+        if not isinstance(value, str):
+            problems[name] = f"must be text (a JSON string), not {_kind(value)}"
+    for name in _FLAG_FIELDS:
+        if not isinstance(getattr(cfg, name), bool):
+            problems[name] = f"must be true or false, not {_kind(getattr(cfg, name))}"
     if (
         isinstance(cfg.retries, bool)
         or not isinstance(cfg.retries, int)
         or not 0 <= cfg.retries <= MAX_RETRIES
     ):
         problems["retries"] = f"must be a whole number from 0 to {MAX_RETRIES}"
+    if "name" not in problems and not _NAME_RE.fullmatch(cfg.name):
+        problems["name"] = (
+            "use 1-100 letters, digits or _ . : @ - (no spaces), starting with a letter or digit"
+        )
+    if "display_name" not in problems:
+        if not cfg.display_name.strip():
+            problems["display_name"] = "must not be empty"
+        elif len(cfg.display_name) > 200:
+            problems["display_name"] = "at most 200 characters"
+        elif _has_control(cfg.display_name):
+            problems["display_name"] = "must not contain control characters (newlines, tabs…)"
+    if "model" not in problems and _has_control(cfg.model):
+        problems["model"] = "must not contain control characters (newlines, tabs…)"
+    if "url" not in problems:
+        parts = urlsplit(cfg.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems["url"] = "must be an http:// or https:// URL"
+    if "endpoint_type" not in problems and cfg.endpoint_type not in ENDPOINT_TYPES:
+        problems["endpoint_type"] = f"must be one of {', '.join(ENDPOINT_TYPES)}"
+    if "auth_env" not in problems and cfg.auth_env and not _ENV_RE.fullmatch(cfg.auth_env):
+        problems["auth_env"] = "must be an environment variable name such as MY_AGENT_KEY"
+    if "dialect" not in problems and cfg.dialect not in DIALECT_CHOICES:
+        problems["dialect"] = "must be '1.0', '0.3' or empty (from the card)"
+    if not isinstance(cfg.prices, tuple) or not cfg.prices:
+        problems["prices"] = "must hold at least one price version"
     return problems
+
+
+def _kind(value: Any) -> str:
+    """A JSON-ish name for a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if isinstance(value, (int, Decimal, float)):
+        return f"the number {value}"
+    return {"list": "a list", "dict": "an object"}.get(type(value).__name__, type(value).__name__)
 
 
 def _flag(value: Any) -> Any:
@@ -203,9 +248,16 @@ def _flag(value: Any) -> Any:
     return value
 
 
+def _text(value: Any) -> Any:
+    """Form input for a text field: stripped; None is empty; other types left to be refused."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _whole(value: Any) -> Any:
     """Form input for a count: "3" -> 3; anything else is left for validation to refuse."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     if value in (None, ""):
         return 0
@@ -233,20 +285,20 @@ def validate_agent_input(
         except ValueError as exc:
             problems[name] = str(exc)
     cfg = AgentConfig(
-        name=str(values.get("name") or "").strip(),
-        display_name=str(values.get("display_name") or "").strip(),
-        url=str(values.get("url") or "").strip(),
-        model=str(values.get("model") or "").strip(),
-        endpoint_type=values.get("endpoint_type") or "a2a",
-        auth_env=str(values.get("auth_env") or "").strip(),
-        dialect=str(values.get("dialect") or "").strip(),
+        name=_text(values.get("name")),
+        display_name=_text(values.get("display_name")),
+        url=_text(values.get("url")),
+        model=_text(values.get("model")),
+        endpoint_type=_text(values.get("endpoint_type")) or "a2a",
+        auth_env=_text(values.get("auth_env")),
+        dialect=_text(values.get("dialect")),
         stream=_flag(values.get("stream", True)),
         retries=_whole(values.get("retries", 0)),
-        charge_query_on_failure=bool(values.get("charge_query_on_failure", False)),
-        charge_input_on_failure=bool(values.get("charge_input_on_failure", False)),
+        charge_query_on_failure=_flag(values.get("charge_query_on_failure", False)),
+        charge_input_on_failure=_flag(values.get("charge_input_on_failure", False)),
         prices=(PriceSheet(**prices) if not problems else PriceSheet(),),
     )
-    if not cfg.display_name and cfg.name:
+    if cfg.display_name == "" and cfg.name:
         cfg = replace(cfg, display_name=cfg.name)
     problems = {**_field_problems(cfg), **problems}
     return (None, problems) if problems else (cfg, {})
@@ -311,7 +363,7 @@ class Registry:
                 f"(the previous version may be in {self.path.name}.bak)"
             )
         try:
-            data = json.loads(text, parse_float=Decimal)
+            data = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
@@ -330,7 +382,7 @@ class Registry:
             at = lines.get((unknown[0],), [1])[0]
             raise ConfigError(f"{where}, line {at}: unknown field(s) {', '.join(unknown)}")
         version = data.get("version", REGISTRY_VERSION)
-        if version != REGISTRY_VERSION:
+        if type(version) is not int or version != REGISTRY_VERSION:  # true == 1 in Python
             at = lines.get(("version",), [1])[0]
             raise ConfigError(
                 f"{where}, line {at}: version {version!r} is not {REGISTRY_VERSION}: this file "

@@ -145,3 +145,13 @@ def test_fill_names_unknown_fields(tmp_path):
 
     with pytest.raises(TypeError, match="unknown field.*input_cost.*known:"):
         AgentForm(Registry(tmp_path / "agents.json")).fill(input_cost="1")
+
+
+def test_fill_reads_a_switch_strictly(tmp_path):
+    import pytest
+
+    form = AgentForm(Registry(tmp_path / "agents.json"))
+    form.fill(charge_input_on_failure="false", charge_query_on_failure="true")
+    assert form.charge_input_on_failure.value is False and form.charge_query_on_failure.value
+    with pytest.raises(TypeError, match="charge_input_on_failure"):
+        form.fill(charge_input_on_failure="nope")

@@ -149,3 +149,73 @@ def test_the_cli_reports_a_broken_registry_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert str(Path(tmp_path) / "agents.json") in err and "line" in err and "display_name" in err
+
+
+WRONG_TYPES = {
+    # field: value written by hand that must be refused, never coerced and saved back
+    "charge_query_on_failure": "false",
+    "charge_input_on_failure": 0,
+    "stream": "yes",
+    "display_name": None,
+    "name": 123,
+    "model": ["a"],
+    "endpoint_type": None,
+    "dialect": 1.0,
+    "auth_env": False,
+    "url": {"host": "h"},
+    "created_at": None,
+    "prices": {},
+}
+
+
+@pytest.mark.parametrize("field", [*WRONG_TYPES, "prices=null", "prices=[]", "name\\n", "version"])
+def test_a_wrong_type_is_refused_with_file_line_and_field(tmp_path, field):
+    agent = {**GOOD, "model": "m"}
+    top = {"version": 1}
+    if field == "prices=null":
+        field, agent["prices"] = "prices", None
+    elif field == "prices=[]":
+        field, agent["prices"] = "prices", []
+    elif field == "name\\n":
+        field, agent["name"] = "name", "support\n"
+    elif field == "version":
+        top["version"] = True
+    else:
+        agent[field] = WRONG_TYPES[field]
+    text = json.dumps({**top, "agents": [agent]}, indent=2)
+    path = tmp_path / "agents.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        Registry(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line ") and field in message
+    line = int(message.split(", line ")[1].split(":")[0])
+    assert f'"{field}"' in text.splitlines()[line - 1]
+    reg = Registry(path, strict=False)
+    with pytest.raises(ConfigError):
+        reg.add(_agent("other"))
+    assert path.read_text() == text  # never saved over
+
+
+def test_two_price_versions_at_the_same_time_are_refused(tmp_path):
+    path = tmp_path / "agents.json"
+    when = "2026-01-01T00:00:00Z"
+    prices = [{"effective_from": when, "cost_per_query": "1"},
+              {"effective_from": when, "cost_per_query": "2"}]  # fmt: skip
+    path.write_text(json.dumps({"version": 1, "agents": [{**GOOD, "prices": prices}]}, indent=2))
+    with pytest.raises(ConfigError, match=r"line 1\d: .*prices\[1\]\.effective_from: two price"):
+        Registry(path)
+
+
+def test_form_input_is_typed_strictly_too():
+    from agentcost_nb.registry import validate_agent_input
+
+    cfg, problems = validate_agent_input({**GOOD, "charge_input_on_failure": "false"})
+    assert problems == {} and cfg.charge_input_on_failure is False
+    cfg, problems = validate_agent_input({**GOOD, "charge_query_on_failure": "TRUE"})
+    assert cfg.charge_query_on_failure is True
+    for field, value in [("charge_input_on_failure", "maybe"), ("charge_query_on_failure", 2),
+                         ("name", 123), ("dialect", 1.0), ("model", ["a"]),
+                         ("name", "sup\nport"), ("display_name", "a\nb")]:  # fmt: skip
+        cfg, problems = validate_agent_input({**GOOD, field: value})
+        assert cfg is None and field in problems, (field, value)

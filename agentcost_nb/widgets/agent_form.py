@@ -16,7 +16,7 @@ import ipywidgets as W
 
 from ..errors import AgentCostError
 from ..pricing import PRICE_FIELDS, PriceSheet, format_usd, parse_price
-from ..registry import AgentConfig, Registry, validate_agent_input
+from ..registry import AgentConfig, Registry, _flag, validate_agent_input
 from ._util import error_html, esc, html_table, price_text
 
 __all__ = ["AgentForm", "PriceEditor", "PriceInputs"]
@@ -197,7 +197,10 @@ class AgentForm(W.VBox):
             if key.startswith("unit_"):
                 self.units[key[5:]].value = value
             elif key in switches:
-                getattr(self, key).value = bool(value)
+                flag = _flag(value)  # "false" is False, never bool("false")
+                if not isinstance(flag, bool):
+                    raise TypeError(f"{key} must be True or False, not {value!r}")
+                getattr(self, key).value = flag
             elif key in choices:
                 getattr(self, key).value = value
             else:
