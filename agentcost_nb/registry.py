@@ -25,7 +25,14 @@ from ._locks import file_lock
 from .errors import ConfigError, ValidationError
 from .pricing import PRICE_FIELDS, PRICE_UNITS, PriceSheet, parse_price
 
-__all__ = ["DIALECT_CHOICES", "ENDPOINT_TYPES", "AgentConfig", "Registry", "validate_agent_input"]
+__all__ = [
+    "DIALECT_CHOICES",
+    "ENDPOINT_TYPES",
+    "AgentConfig",
+    "Registry",
+    "url_problem",
+    "validate_agent_input",
+]
 
 REGISTRY_VERSION = 1
 ENDPOINT_TYPES = ("a2a", "openai-chat")
@@ -214,9 +221,9 @@ def _field_problems(cfg: AgentConfig) -> dict[str, str]:
     if "model" not in problems and _has_control(cfg.model):
         problems["model"] = "must not contain control characters (newlines, tabs…)"
     if "url" not in problems:
-        parts = urlsplit(cfg.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems["url"] = "must be an http:// or https:// URL"
+        reason = url_problem(cfg.url)
+        if reason:
+            problems["url"] = reason
     if "endpoint_type" not in problems and cfg.endpoint_type not in ENDPOINT_TYPES:
         problems["endpoint_type"] = f"must be one of {', '.join(ENDPOINT_TYPES)}"
     if "auth_env" not in problems and cfg.auth_env and not _ENV_RE.fullmatch(cfg.auth_env):
@@ -226,6 +233,49 @@ def _field_problems(cfg: AgentConfig) -> dict[str, str]:
     if not isinstance(cfg.prices, tuple) or not cfg.prices:
         problems["prices"] = "must hold at least one price version"
     return problems
+
+
+_HOST_RE = re.compile(r"[\w.-]+")  # letters (IDN too), digits, - . _; no % or other marks
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an agent's address, or None when it can.
+
+    The one URL check (the form, the CLI and the registry file all come here): http or
+    https, a host, a port from 1 to 65535, no whitespace or control characters, no
+    credentials (they belong in an environment variable), and accepted by httpx,
+    which makes the calls.
+    """
+    if not url:
+        return "required: the agent's base URL, e.g. http://127.0.0.1:8765/echo"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "must not contain spaces or control characters (write a space as %20)"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        return f"not a valid URL ({exc})"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = 0
+    if parts.scheme.lower() not in ("http", "https"):
+        return "must be an http:// or https:// URL"
+    host = parts.hostname or ""
+    if not host:
+        return "has no host; e.g. http://127.0.0.1:8765/echo"
+    if not (":" in host or _HOST_RE.fullmatch(host)):
+        return f"{host!r} is not a host name or IP address"
+    if port == 0:
+        return "port must be a number from 1 to 65535"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password; put the key in an environment variable"
+    import httpx  # here, not at import: only a URL check needs it
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return f"not a valid URL ({exc})"
+    return None
 
 
 def _kind(value: Any) -> str:

@@ -99,3 +99,52 @@ def test_broken_registry_file_names_file_line_and_field(tmp_path):
     path.write_text(json.dumps({"version": 1, "agents": [{"name": "x"}]}))
     with pytest.raises(ConfigError, match="missing field.*display_name"):
         Registry(path)
+
+
+BAD_URLS = [
+    ("http://[::1", "not a valid URL"),
+    ("http://exa mple.com/", "spaces"),
+    ("http://h/\tx", "control"),
+    ("http://127.0.0.1:99999/", "port"),
+    ("http://h:0/", "port"),
+    ("http://h:abc/", "port"),
+    ("ftp://h/", "http"),
+    ("javascript:alert(1)", "http"),
+    ("http:///x", "no host"),
+    ("http://", "no host"),
+    ("http://exa%20mple.com/", "host"),
+    ("http://[zz]/", "not a valid URL"),
+    ("http://user:pw@h/", "password"),
+    ("", "required"),
+]
+
+
+@pytest.mark.parametrize("url, reason", BAD_URLS)
+def test_a_bad_url_is_refused_with_a_reason_not_a_traceback(url, reason):
+    cfg, problems = validate_agent_input({**GOOD, "url": url})
+    assert cfg is None and reason in problems["url"]
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8080/x", "HTTPS://Example.com", "http://h:65535/"])
+def test_good_urls_pass(url):
+    assert validate_agent_input({**GOOD, "url": url})[1] == {}
+
+
+def test_a_bad_url_in_the_form_the_cli_and_the_file(tmp_path, capsys):
+    from agentcost_nb.cli import main
+    from agentcost_nb.widgets.agent_form import AgentForm
+
+    reg = Registry(tmp_path / "agents.json")
+    form = AgentForm(reg).fill(name="ok2", url="http://[::1")
+    assert form.submit() is None and "not a valid URL" in form.errors["url"].value
+    home = ["--home", str(tmp_path)]
+    assert main([*home, "agents", "add", "x4", "--url", "http://[::1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "url: not a valid URL" in err
+    path = tmp_path / "agents.json"
+    path.write_text(
+        json.dumps({"version": 1, "agents": [{**GOOD, "url": "http://[::1"}]}, indent=2)
+    )
+    assert main([*home, "agents", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}, line 7: ") and "url" in err and err.count("\n") == 1
