@@ -11,12 +11,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import AgentCostError, ValidationError
 from .home import ENV_EVENTS, ENV_HOME, DataHome
-from .pricing import PRICE_UNITS, format_usd
+from .pricing import PRICE_UNITS, PriceSheet, format_usd
 
 __all__ = ["main"]
 
@@ -55,7 +56,7 @@ def _add_agent(args: argparse.Namespace) -> int:
 def _set_price(args: argparse.Namespace) -> int:
     """Prices given change; prices not given carry over; ``none`` unsets one."""
     from .pricing import parse_price
-    from .registry import Registry
+    from .registry import Registry, parse_effective_from
 
     changes: dict[str, Any] = {}
     for name, unit in (
@@ -74,10 +75,18 @@ def _set_price(args: argparse.Namespace) -> int:
             raise ValidationError({name: str(exc)}) from None
     if not changes:
         raise ValidationError({"prices": "give at least one price to change (or 'none' to unset)"})
+    try:
+        when = parse_effective_from(args.effective_from) or datetime.now(UTC)
+    except ValueError as exc:
+        raise ValidationError({"--effective-from": str(exc)}) from None
     registry = Registry(_home(args).registry_path)
-    agent = registry.change_prices(args.name, changes)
-    when = agent.current_prices.effective_from.isoformat(timespec="seconds")
-    print(f"{agent.name}: price version {len(agent.prices)} effective from {when}")
+    agent = registry.change_prices(args.name, changes, effective_from=when)
+    added = next(p for p in agent.prices if p.effective_from == when)
+    later = " (scheduled; the current prices apply until then)" if when > datetime.now(UTC) else ""
+    print(
+        f"{agent.name}: price version {agent.prices.index(added) + 1} effective from "
+        f"{when.isoformat(timespec='seconds')}{later}"
+    )
     return 0
 
 
@@ -89,18 +98,26 @@ def _list_agents(args: argparse.Namespace) -> int:
         print("no agents registered")
         return 0
     for a in registry:
-        p = a.current_prices
-        parts = [
-            f"{label} {format_usd(v)}"
-            for label, v in (
-                ("query", p.cost_per_query),
-                ("in/token", p.input_cost_per_token),
-                ("out/token", p.output_cost_per_token),
-            )
-            if v is not None
-        ]
-        print(f"{a.name}\t{a.display_name}\t{a.url}\t{', '.join(parts) or 'unpriced'}")
+        print(f"{a.name}\t{a.display_name}\t{a.url}\t{_price_parts(a.current_prices)}")
+        for p in a.scheduled_prices:
+            when = p.effective_from.isoformat(timespec="seconds")
+            print(f"  scheduled from {when}: {_price_parts(p)}")
     return 0
+
+
+def _price_parts(p: PriceSheet) -> str:
+    parts = [
+        f"{label} {format_usd(v)}"
+        for label, v in (
+            ("query", p.cost_per_query),
+            ("in/token", p.input_cost_per_token),
+            ("out/token", p.output_cost_per_token),
+            ("cached in/token", p.cached_input_cost_per_token),
+            ("reasoning/token", p.reasoning_cost_per_token),
+        )
+        if v is not None
+    ]
+    return ", ".join(parts) or "unpriced"
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -305,14 +322,19 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(func=_add_agent)
     sp = agents.add_parser(
         "set-price",
-        help="add a price version effective now: prices given change, others carry over, "
-        "'none' unsets one; older events keep their prices",
+        help="add a price version (effective now unless --effective-from): prices given "
+        "change, others carry over, 'none' unsets one; older events keep their prices",
     )
     sp.add_argument("name", help="Agent Name")
     for flag in ("--cost-per-query", "--input-cost-per-token", "--output-cost-per-token",
                  "--cached-input-cost-per-token", "--reasoning-cost-per-token"):  # fmt: skip
         sp.add_argument(flag, default=None, metavar="USD")
     sp.add_argument("--unit", choices=list(PRICE_UNITS), default="token")
+    sp.add_argument(
+        "--effective-from", default="", metavar="WHEN",
+        help="ISO date or date-time the version applies from (UTC unless it has a zone; "
+        "default now); a later one is scheduled",
+    )  # fmt: skip
     sp.set_defaults(func=_set_price)
     ls = agents.add_parser("list", help="list registered agents")
     ls.set_defaults(func=_list_agents)

@@ -30,6 +30,7 @@ __all__ = [
     "ENDPOINT_TYPES",
     "AgentConfig",
     "Registry",
+    "parse_effective_from",
     "url_problem",
     "validate_agent_input",
 ]
@@ -71,7 +72,14 @@ class AgentConfig:
 
     @property
     def current_prices(self) -> PriceSheet:
-        return self.prices[-1]
+        """The version in effect now; a version dated later is scheduled, not current."""
+        return self.price_at(datetime.now(UTC))
+
+    @property
+    def scheduled_prices(self) -> tuple[PriceSheet, ...]:
+        """Versions that take effect later than now, soonest first."""
+        now = datetime.now(UTC)
+        return tuple(p for p in self.prices if p.effective_from > now)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +197,23 @@ _FLAG_FIELDS = ("stream", "charge_query_on_failure", "charge_input_on_failure")
 
 def _has_control(text: str) -> bool:
     return any(not ch.isprintable() for ch in text)
+
+
+def parse_effective_from(text: str) -> datetime | None:
+    """A price version's time as typed: ISO date or date-time, UTC unless it has a zone.
+
+    Blank or ``now`` is ``None`` (now).  Raises ``ValueError`` with a reason.
+    """
+    typed = text.strip()
+    if typed.lower() in ("", "now"):
+        return None
+    try:
+        when = datetime.fromisoformat(typed.replace("Z", "+00:00").replace("z", "+00:00"))
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"{typed!r} is not an ISO 8601 date or time, e.g. 2026-12-01 or 2026-12-01T09:00Z"
+        ) from None
 
 
 def _field_problems(cfg: AgentConfig) -> dict[str, str]:
@@ -567,15 +592,29 @@ class Registry:
         make: Callable[[PriceSheet], PriceSheet],
         effective_from: datetime | None,
     ) -> AgentConfig:
-        with self._changing():  # the current version is read under the lock
+        """Insert a version at its time (any time no other version has), kept in order.
+
+        ``make`` gets the version that would otherwise be in effect then, so a
+        change made now is based on the current prices even when a later one is
+        already scheduled (which still takes over at its own time).
+        """
+        when = effective_from or datetime.now(UTC)
+        if when.tzinfo is None:
+            raise ValidationError({"effective_from": "give a time zone (or Z for UTC)"})
+        when = when.astimezone(UTC)
+        with self._changing():  # the versions are read under the lock
             agent = self.get(name)
-            when = effective_from or datetime.now(UTC)
-            if when <= agent.prices[-1].effective_from:
+            if any(p.effective_from == when for p in agent.prices):
                 raise ValidationError(
-                    {"effective_from": "must be later than the current version's effective_from"}
-                )
-            sheet = replace(make(agent.current_prices), effective_from=when)
-            updated = replace(agent, prices=(*agent.prices, sheet))
+                    {"effective_from": f"a price version is already effective at {_iso(when)}; "
+                     "pick another time"}
+                )  # fmt: skip
+            try:
+                sheet = replace(make(agent.price_at(when)), effective_from=when)
+            except ValueError as exc:
+                raise ValidationError({"prices": str(exc)}) from None
+            prices = tuple(sorted((*agent.prices, sheet), key=lambda p: p.effective_from))
+            updated = replace(agent, prices=prices)
             self._agents[agent.name] = updated
             self.save()
         return updated

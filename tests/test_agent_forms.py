@@ -70,9 +70,9 @@ def test_price_editor_refuses_bad_prices_and_times_beside_the_field(tmp_path):
     assert "negative" in editor.prices.errors["output_cost_per_token"].value
     assert "ISO 8601" in editor.effective_error.value
     editor.prices.inputs["output_cost_per_token"].value = "1"
-    editor.effective_from.value = "1969-12-31T00:00Z"  # before the current (first) version
+    editor.effective_from.value = "1970-01-01T00:00Z"  # the time of the first version
     assert editor.submit() is None
-    assert "later than the current version" in editor.effective_error.value
+    assert "already effective at 1970-01-01T00:00:00Z" in editor.effective_error.value
     assert (tmp_path / "agents.json").read_text() == before
 
 
@@ -155,3 +155,57 @@ def test_fill_reads_a_switch_strictly(tmp_path):
     assert form.charge_input_on_failure.value is False and form.charge_query_on_failure.value
     with pytest.raises(TypeError, match="charge_input_on_failure"):
         form.fill(charge_input_on_failure="nope")
+
+
+def test_a_scheduled_version_is_not_current_and_does_not_block_changes(tmp_path, capsys):
+    from agentcost_nb.cli import main
+
+    reg = Registry(tmp_path / "agents.json")
+    _agent(reg, name="ok1", cost_per_query="0.1")
+    editor = PriceEditor(reg)
+    editor.prices.inputs["cost_per_query"].value = "9"
+    editor.effective_from.value = "2999-01-01"
+    assert editor.submit() is not None and "(scheduled)" in editor.status.value
+    assert editor.prices.inputs["cost_per_query"].value == "0.1"  # prefilled from what applies now
+    assert "scheduled" in editor.versions.value and "current" in editor.versions.value
+    agent = Registry(tmp_path / "agents.json").get("ok1")
+    assert agent.current_prices.cost_per_query == D("0.1")
+    assert [p.cost_per_query for p in agent.scheduled_prices] == [D("9")]
+
+    home = ["--home", str(tmp_path)]
+    assert main([*home, "agents", "set-price", "ok1", "--cost-per-query", "0.2"]) == 0
+    out = capsys.readouterr().out
+    assert "ok1: price version 2 effective from" in out and "scheduled" not in out
+    assert main([*home, "agents", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "query $0.20" in listed.splitlines()[0]
+    assert "  scheduled from 2999-01-01T00:00:00+00:00: query $9.00" in listed
+    agent = Registry(tmp_path / "agents.json").get("ok1")
+    assert [p.cost_per_query for p in agent.prices] == [D("0.1"), D("0.2"), D("9")]  # in order
+    assert agent.current_prices.cost_per_query == D("0.2")
+
+    # --effective-from: UTC when no zone; any free time, also between versions.
+    args = [*home, "agents", "set-price", "ok1", "--cost-per-query", "0.5"]
+    assert main([*args, "--effective-from", "2500-06-01T12:00"]) == 0
+    assert "effective from 2500-06-01T12:00:00+00:00 (scheduled" in capsys.readouterr().out
+    assert main([*args, "--effective-from", "2500-06-01T14:00+02:00"]) == 2  # the same instant
+    assert "already effective at 2500-06-01T12:00:00Z" in capsys.readouterr().err
+    assert main([*args, "--effective-from", "soon"]) == 2
+    assert "ISO 8601" in capsys.readouterr().err
+    agent = Registry(tmp_path / "agents.json").get("ok1")
+    assert [p.cost_per_query for p in agent.prices] == [D("0.1"), D("0.2"), D("0.5"), D("9")]
+
+
+def test_whatif_uses_the_prices_in_effect_now_not_a_scheduled_version(tmp_path):
+    import pandas as pd
+
+    from agentcost_nb.pricing import PriceSheet
+    from agentcost_nb.repricing import reprice
+
+    reg = Registry(tmp_path / "agents.json")
+    _agent(reg, name="w", cost_per_query="0.1")
+    reg.set_prices(
+        "w", PriceSheet(cost_per_query=D("9")), effective_from=datetime(2999, 1, 1, tzinfo=UTC)
+    )
+    events = pd.DataFrame([{"agent_name": "w", "status": "success", "cost_usd": D("0.1")}])
+    assert reprice(events, reg)["repriced_usd"].tolist() == [D("0.1")]

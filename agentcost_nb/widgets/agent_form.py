@@ -16,7 +16,13 @@ import ipywidgets as W
 
 from ..errors import AgentCostError
 from ..pricing import PRICE_FIELDS, PriceSheet, format_usd, parse_price
-from ..registry import AgentConfig, Registry, _flag, validate_agent_input
+from ..registry import (
+    AgentConfig,
+    Registry,
+    _flag,
+    parse_effective_from,
+    validate_agent_input,
+)
 from ._util import error_html, esc, html_table, price_text
 
 __all__ = ["AgentForm", "PriceEditor", "PriceInputs"]
@@ -309,13 +315,10 @@ class PriceEditor(W.VBox):
             return None
         prices, problems = self.prices.parse()
         when: datetime | None = None
-        text = self.effective_from.value.strip()
-        if text:
-            try:
-                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-                when = when if when.tzinfo else when.replace(tzinfo=UTC)
-            except ValueError:
-                problems["effective_from"] = f"{text!r} is not an ISO 8601 time"
+        try:
+            when = parse_effective_from(self.effective_from.value) or datetime.now(UTC)
+        except ValueError as exc:
+            problems["effective_from"] = str(exc)
         if not problems:
             try:
                 agent = self.registry.set_prices(
@@ -328,10 +331,18 @@ class PriceEditor(W.VBox):
         if problems:
             self.prices.show_errors(problems)
             self.effective_error.value = error_html(problems.get("effective_from"))
-            self.status.value = error_html("not saved: fix the fields marked in red")
+            elsewhere = [v for k, v in problems.items() if k not in self.prices.errors]
+            elsewhere = [v for v in elsewhere if v != problems.get("effective_from")]
+            self.status.value = error_html(
+                f"not saved: {'; '.join(elsewhere) or 'fix the fields marked in red'}"
+            )
             return None
+        added = next(p for p in agent.prices if p.effective_from == when)
+        number = agent.prices.index(added) + 1
+        later = " (scheduled)" if added in agent.scheduled_prices else ""
         self.status.value = (
-            f"added version {len(agent.prices)} for <b>{esc(agent.display_name)}</b>"
+            f"added version {number} for <b>{esc(agent.display_name)}</b>, effective from "
+            f"{esc(added.effective_from.isoformat(timespec='seconds'))}{later}"
         )
         self.effective_from.value = ""
         self._show_versions()
@@ -345,11 +356,15 @@ class PriceEditor(W.VBox):
         if agent is None:
             self.versions.value = ""
             return
+        current, scheduled = agent.current_prices, agent.scheduled_prices
         rows = (
-            [sheet.effective_from.isoformat(timespec="seconds")]
+            [
+                sheet.effective_from.isoformat(timespec="seconds"),
+                "current" if sheet is current else "scheduled" if sheet in scheduled else "",
+            ]
             + [price_text(v) for v in sheet.prices().values()]
             for sheet in agent.prices
         )
         self.versions.value = html_table(
-            "acnb-versions", ("effective from", *_PRICE_LABELS.values()), rows
+            "acnb-versions", ("effective from", "", *_PRICE_LABELS.values()), rows
         )
