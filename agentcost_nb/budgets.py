@@ -45,15 +45,36 @@ class Budget:
     def __post_init__(self) -> None:
         if self.scope not in _COLUMN:
             raise ConfigError(f"budget scope must be one of {', '.join(_COLUMN)}")
+        # An empty value would never match a call: a budget that can never apply.
+        if not isinstance(self.value, str) or not self.value.strip():
+            what = {"agent": "an Agent Name", "api_key": "a key", "team": "a team"}[self.scope]
+            raise ConfigError(f"budget value: give {what}; an empty one never applies")
         if self.period not in ("day", "month"):
             raise ConfigError("budget period must be 'day' or 'month'")
+        if not isinstance(self.hard, bool):
+            raise ConfigError("budget hard: must be true or false")
         try:
             limit = parse_price(self.limit_usd)
+            warn_at = parse_price(self.warn_at)
         except ValueError as exc:
             raise ConfigError(f"budget limit: {exc}") from None
         if limit is None:
             raise ConfigError("budget limit: required")
+        if warn_at is None or not 0 < warn_at <= 1:
+            raise ConfigError("budget warn_at: must be a fraction above 0, at most 1 (0.8 = 80 %)")
         object.__setattr__(self, "limit_usd", limit)
+        object.__setattr__(self, "warn_at", warn_at)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes two budgets the same one (agent names ignore case, as in the registry)."""
+        value = self.value.casefold() if self.scope == "agent" else self.value
+        return (self.scope, value, self.period)
+
+    def applies_to(self, agent_name: str, api_key_hash: str, team: str) -> bool:
+        if self.scope == "agent":
+            return self.value.casefold() == agent_name.casefold()
+        return self.value == (api_key_hash if self.scope == "api_key" else team)
 
     @classmethod
     def for_key(cls, api_key: str, limit_usd: Decimal, **kw: object) -> Budget:
@@ -100,47 +121,78 @@ def period_start(now: datetime, period: str, tz: str | None) -> datetime:
 
 
 class Budgets:
+    """The budgets in one file, re-read when it changes (``budgets set`` from the CLI
+    applies to a kernel that is already running)."""
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._items: list[Budget] = []
-        if self.path.exists():
+        self._stamp = self._file_stamp()
+        self._items = self._load()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _fresh(self) -> list[Budget]:
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            self._items, self._stamp = self._load(), stamp
+        return self._items
+
+    def _load(self) -> list[Budget]:
+        items: list[Budget] = []
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return items
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise ConfigError(f"{self.path}: cannot read: {reason}") from None
+        try:
+            data = json.loads(text or "[]", parse_float=Decimal, parse_constant=Decimal)
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(
+                f"{self.path}: not a valid budgets file ({_first_line(exc)})"
+            ) from None
+        if not isinstance(data, list) or not all(isinstance(b, dict) for b in data):
+            raise ConfigError(f"{self.path}: not a valid budgets file (expected a list of objects)")
+        for i, b in enumerate(data):
             try:
-                data = json.loads(self.path.read_text(encoding="utf-8") or "[]")
-                self._items = [
-                    Budget(
-                        **{
-                            **b,
-                            "limit_usd": Decimal(str(b["limit_usd"])),
-                            "warn_at": Decimal(str(b.get("warn_at", "0.8"))),
-                        }
-                    )  # fmt: skip
-                    for b in data
-                ]
-            except (ValueError, TypeError, KeyError) as exc:
-                raise ConfigError(f"{self.path}: not a valid budgets file ({exc})") from None
+                items.append(Budget(**b))
+            except (ConfigError, TypeError) as exc:
+                raise ConfigError(f"{self.path}: budget {i + 1}: {exc}") from None
+        return items
 
     def __iter__(self) -> Iterator[Budget]:
-        return iter(self._items)
+        return iter(self._fresh())
 
     def add(self, budget: Budget) -> None:
-        self._items = [b for b in self._items if (b.scope, b.value, b.period) !=
-                       (budget.scope, budget.value, budget.period)] + [budget]  # fmt: skip
+        """Set ``budget``, replacing one for the same scope, value and period."""
+        items = [b for b in self._fresh() if b.key != budget.key] + [budget]
         data = [
             {"scope": b.scope, "value": b.value, "limit_usd": format(b.limit_usd, "f"),
              "period": b.period, "hard": b.hard, "warn_at": format(b.warn_at, "f")}
-            for b in self._items
+            for b in items
         ]  # fmt: skip
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".budgets.", suffix=".tmp", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=2) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".budgets.", suffix=".tmp", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, indent=2) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+        self._items, self._stamp = items, self._file_stamp()
 
     def applicable(self, agent_name: str, api_key: str, team: str) -> list[Budget]:
-        mine = {"agent": agent_name, "api_key": key_hash(api_key), "team": team}
-        return [b for b in self._items if mine[b.scope] and b.value == mine[b.scope]]
+        hashed = key_hash(api_key)
+        return [b for b in self._fresh() if b.applies_to(agent_name, hashed, team)]
 
     def check(
         self,
@@ -164,7 +216,7 @@ class Budgets:
         """Every budget with its spend so far in the current period."""
         now = now or datetime.now(UTC)
         return [
-            BudgetCheck(b, _spent(log, b, period_start(now, b.period, tz))) for b in self._items
+            BudgetCheck(b, _spent(log, b, period_start(now, b.period, tz))) for b in self._fresh()
         ]
 
     @staticmethod
@@ -176,13 +228,18 @@ class Budgets:
         return [c.message() for c in checks if c.warn]
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
 def _spent(log: EventLog, budget: Budget, since: datetime) -> Decimal:
     date_from = since.strftime("%Y-%m-%d")
-    flt = (
-        (ds.field("date") >= date_from)
-        & (ds.field("timestamp") >= since)
-        & (ds.field(_COLUMN[budget.scope]) == budget.value)
-    )
+    column = ds.field(_COLUMN[budget.scope])
+    if budget.scope == "agent":  # Agent Names are ASCII, so lower() is the registry's casefold
+        match = pc.utf8_lower(column) == budget.value.lower()
+    else:
+        match = column == budget.value
+    flt = (ds.field("date") >= date_from) & (ds.field("timestamp") >= since) & match
     table = log.read(["cost_usd"], filter=flt)
     total = pc.sum(table.column("cost_usd")).as_py()
     return Decimal(total) if total is not None else Decimal(0)

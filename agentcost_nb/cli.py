@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,27 @@ __all__ = ["main"]
 
 def _home(args: argparse.Namespace) -> DataHome:
     return DataHome.resolve(args.home, events_uri=getattr(args, "events", None))
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+
+
+def _from_env(option: str, var: str) -> str:
+    """The secret held in environment variable ``var``; a clear error when there is none.
+
+    A value that is no variable name is never echoed: it may be the key itself.
+    """
+    if not _ENV_NAME.fullmatch(var):
+        raise ValidationError(
+            {option: "give the name of an environment variable (letters, digits, _), "
+             "e.g. MY_API_KEY, not the key itself"}
+        )  # fmt: skip
+    value = os.environ.get(var)
+    if value is None:
+        raise ValidationError({option: f"environment variable {var} is not set"})
+    if not value.strip():
+        raise ValidationError({option: f"environment variable {var} is empty"})
+    return value
 
 
 def _add_agent(args: argparse.Namespace) -> int:
@@ -126,8 +148,8 @@ def _send(args: argparse.Namespace) -> int:
 
     if not args.text.strip():
         raise ValidationError({"text": "the message is empty; nothing was sent"})
-    api_key = os.environ.get(args.api_key_env, "") if args.api_key_env else ""
-    agent_key = os.environ.get(args.auth_env, "") if args.auth_env else None
+    api_key = _from_env("--api-key-env", args.api_key_env) if args.api_key_env else ""
+    agent_key = _from_env("--auth-env", args.auth_env) if args.auth_env else None
     tracker = Tracker(_home(args), timeout=args.timeout)
     caller = Caller(api_key=api_key, team=args.team, project=args.project, tags=tuple(args.tag))
     streamed: list[str] = []
@@ -179,14 +201,16 @@ def _budgets(args: argparse.Namespace) -> int:
     if args.budgets_command == "set":
         kw = {"period": args.period, "hard": not args.soft}
         if args.scope == "api_key":
-            key = os.environ.get(args.value, "")
-            if not key:
-                raise AgentCostError(f"environment variable {args.value} holds no API key")
-            budget = Budget.for_key(key, args.limit, **kw)
+            budget = Budget.for_key(_from_env("api_key", args.value), args.limit, **kw)
         else:
-            budget = Budget(args.scope, args.value, args.limit, **kw)  # type: ignore[arg-type]
-            if args.scope == "agent" and args.value not in Registry(home.registry_path):
-                print(f"warning: no agent named {args.value!r} is registered yet", file=sys.stderr)
+            value = args.value
+            if args.scope == "agent" and value.strip():
+                agent = Registry(home.registry_path).find(value)
+                if agent is None:
+                    print(f"warning: no agent named {value!r} is registered yet", file=sys.stderr)
+                else:
+                    value = agent.name  # the registered spelling: "ECHO" is the agent echo
+            budget = Budget(args.scope, value, args.limit, **kw)  # type: ignore[arg-type]
         budgets.add(budget)
         print(
             f"{budget.label}: {format_usd(budget.limit_usd)} ({'hard' if budget.hard else 'soft'})"

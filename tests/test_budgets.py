@@ -80,3 +80,77 @@ def test_cli_sets_and_lists_budgets_with_spend(demo_server, tmp_path):
     assert "sk-fin-0123456789abcdef" not in listed + (tmp_path / "budgets.json").read_text()
     refused = [cli("send", "--agent", "e", "--team", "finance", "again") for _ in range(3)][-1]
     assert refused.returncode == 2 and "daily budget reached" in refused.stderr
+
+
+def test_an_agent_budget_matches_the_agent_name_as_the_registry_does(demo_server, tmp_path, capsys):
+    import json
+
+    from agentcost_nb.cli import main
+
+    tracker = _setup(demo_server, tmp_path)  # agent "e", $0.10 a call
+    # Set through the CLI: stored under the registered spelling.
+    assert main(["--home", str(tmp_path), "budgets", "set", "agent", "E", "0.10"]) == 0
+    assert json.loads((tmp_path / "budgets.json").read_text())[0]["value"] == "e"
+    tracker.call_sync("e", "one")
+    with pytest.raises(BudgetExceeded, match="agent 'e' monthly budget reached"):
+        tracker.call_sync("E", "two")
+    # Set from Python in another spelling: it still applies, and replaces the same budget.
+    tracker.budgets.add(Budget("agent", "E", D("0.30")))
+    assert len(list(tracker.budgets)) == 1
+    tracker.call_sync("e", "two")
+    tracker.call_sync("e", "three")
+    with pytest.raises(BudgetExceeded, match=r"\$0.30 of \$0.30"):
+        tracker.call_sync("e", "four")
+
+
+@pytest.mark.parametrize("scope", ["agent", "team", "api_key"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_budget_value_is_refused(scope, value):
+    from agentcost_nb.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="never applies"):
+        Budget(scope, value, D("1"))
+
+
+def test_cli_refuses_an_empty_value_and_an_unset_or_invalid_key_variable(
+    tmp_path, capsys, monkeypatch
+):
+    from agentcost_nb.cli import main
+
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    monkeypatch.setenv("EMPTY_KEY_VAR", "")
+    home = ["--home", str(tmp_path)]
+    cases = [
+        (["budgets", "set", "team", "", "1"], "never applies"),
+        (["budgets", "set", "api_key", "NO_SUCH_KEY_VAR", "1"], "NO_SUCH_KEY_VAR is not set"),
+        (["budgets", "set", "api_key", "EMPTY_KEY_VAR", "1"], "EMPTY_KEY_VAR is empty"),
+        (["budgets", "set", "api_key", "sk-live-secret-1234", "1"], "name of an environment variable"),
+        (["send", "--agent", "a", "--api-key-env", "NO_SUCH_KEY_VAR", "hi"], "--api-key-env: environment variable NO_SUCH_KEY_VAR is not set"),
+        (["send", "--agent", "a", "--auth-env", "NO_SUCH_KEY_VAR", "hi"], "--auth-env: environment variable NO_SUCH_KEY_VAR is not set"),
+        (["send", "--agent", "a", "--auth-env", "sk-live-secret-1234", "hi"], "name of an environment variable"),
+    ]  # fmt: skip
+    for argv, words in cases:
+        assert main([*home, *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err, (argv, err)
+        assert "sk-live-secret-1234" not in err
+    assert not (tmp_path / "budgets.json").exists() and not (tmp_path / "events").exists()
+
+
+def test_a_budgets_file_with_wrong_types_is_refused(tmp_path):
+    import json
+
+    from agentcost_nb.budgets import Budgets
+    from agentcost_nb.errors import ConfigError
+
+    path = tmp_path / "budgets.json"
+    good = {"scope": "team", "value": "t", "limit_usd": "1", "period": "day", "hard": True}
+    for bad, words in [({"value": ""}, "never applies"), ({"hard": "false"}, "true or false"),
+                       ({"limit_usd": "0,5"}, "use a dot"), ({"limit_usd": True}, "not a price"),
+                       ({"warn_at": "2"}, "warn_at"), ({"colour": "red"}, "colour")]:  # fmt: skip
+        path.write_text(json.dumps([{**good, **bad}]))
+        with pytest.raises(ConfigError, match=words):
+            Budgets(path)
+    path.write_text("[" * 100_000)
+    with pytest.raises(ConfigError, match="not a valid budgets file"):
+        Budgets(path)
