@@ -232,15 +232,17 @@ def compute_cost(
 
 
 def format_usd(amount: Decimal | None, *, places: int | None = None) -> str:
-    """Display form only: "$0.05036". Never round stored money with this."""
+    """Display form only: "$0.05036", "-$0.50". Never round stored money with this."""
     if amount is None:
         return "unpriced"
     if places is not None:
         amount = amount.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)
-    text = format(amount.normalize(_EXACT), "f")
+    # The sign is shown apart: int("-0") would drop it for amounts between -1 and 0.
+    sign = "-" if amount < 0 else ""
+    text = format(abs(amount).normalize(_EXACT), "f")
     if "." in text:
         whole, frac = text.split(".")
         frac = frac.ljust(2, "0")
     else:
         whole, frac = text, "00"
-    return f"${int(whole):,}.{frac}"
+    return f"{sign}${int(whole):,}.{frac}"

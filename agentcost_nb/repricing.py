@@ -90,29 +90,41 @@ def reprice(events: pd.DataFrame, prices: PriceSource) -> pd.DataFrame:
 
 
 def reprice_summary(repriced: pd.DataFrame) -> pd.DataFrame:
-    """Per agent and in total: requests, as billed, re-priced, difference (exact Decimals)."""
+    """Per agent and in total: requests, as billed, re-priced, difference (exact Decimals).
 
-    def total(series: pd.Series) -> Decimal | None:
-        values = [v for v in series if v is not None and not pd.isna(v)]
-        return sum(values, Decimal(0)) if values else None
+    ``as_billed_usd`` and ``repriced_usd`` add up what is known of each;
+    ``difference_usd`` compares like with like: only events priced both ways
+    (``compared``). ``unpriced`` counts events with no price at the new prices,
+    ``left_out`` those missing from the difference (unpriced either way).
+    """
 
-    grouped = repriced.groupby("agent_name", sort=True)
-    out = pd.DataFrame(
-        {
-            "requests": grouped.size(),
-            "as_billed_usd": grouped["as_billed_usd"].agg(total),
-            "repriced_usd": grouped["repriced_usd"].agg(total),
-            "unpriced": grouped["repriced_usd"].agg(lambda s: int(s.isna().sum())),
-        }
+    def total(values: Any) -> Decimal | None:
+        known = [v for v in values if v is not None and not pd.isna(v)]
+        return sum(known, Decimal(0)) if known else None
+
+    def known(series: pd.Series) -> pd.Series:
+        return series.map(lambda v: v is not None and not pd.isna(v)).astype(bool)
+
+    frame = repriced.assign(
+        _both=known(repriced["as_billed_usd"]) & known(repriced["repriced_usd"])
     )
-    out.loc["(total)"] = [
-        len(repriced),
-        total(repriced["as_billed_usd"]),
-        total(repriced["repriced_usd"]),
-        int(repriced["repriced_usd"].isna().sum()),
-    ]
-    out["difference_usd"] = [
-        None if a is None or r is None else r - a
-        for a, r in zip(out["as_billed_usd"], out["repriced_usd"], strict=True)
-    ]
+
+    def row(group: pd.DataFrame) -> dict[str, Any]:
+        both = group[group["_both"]]
+        return {
+            "requests": len(group),
+            "as_billed_usd": total(group["as_billed_usd"]),
+            "repriced_usd": total(group["repriced_usd"]),
+            "unpriced": int((~known(group["repriced_usd"])).sum()),
+            "difference_usd": total(both["repriced_usd"] - both["as_billed_usd"])
+            if len(both)
+            else None,
+            "compared": len(both),
+            "left_out": len(group) - len(both),
+        }
+
+    rows = {name: row(group) for name, group in frame.groupby("agent_name", sort=True)}
+    rows["(total)"] = row(frame)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "agent_name"
     return out.reset_index()

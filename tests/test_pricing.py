@@ -223,3 +223,13 @@ def test_every_money_input_refuses_a_decimal_comma(tmp_path, capsys):
     editor = PriceEditor(reg)
     editor.prices.inputs["cost_per_query"].value = "1.000,5"
     assert editor.submit() is None and "use a dot" in editor.prices.errors["cost_per_query"].value
+
+
+@pytest.mark.parametrize(
+    "amount, shown",
+    [("-0.5", "-$0.50"), ("-0.05036", "-$0.05036"), ("-1234.5", "-$1,234.50"), ("-0", "$0.00"),
+     ("0.5", "$0.50"), ("-0.004", "$0.00")],
+)  # fmt: skip
+def test_format_usd_keeps_the_sign(amount, shown):
+    places = 2 if amount == "-0.004" else None
+    assert format_usd(D(amount), places=places) == shown

@@ -61,3 +61,39 @@ def test_unknown_agent_reprices_to_null_not_zero(tmp_path):
     assert r["repriced_usd"].iloc[0] is None
     s = reprice_summary(r).set_index("agent_name")
     assert s.loc["a", "unpriced"] == 1 and s.loc["a", "repriced_usd"] is None
+
+
+def test_the_difference_compares_only_events_priced_both_ways():
+    import pandas as pd
+
+    rows = [  # billed, re-priced
+        ("a", D("0.10"), D("0.30")),
+        ("a", None, D("5.00")),  # unpriced when billed: not a $5 difference
+        ("b", D("1.00"), None),  # unpriced now: not a -$1 difference
+        ("b", D("0.50"), D("0.40")),
+    ]
+    frame = pd.DataFrame(
+        [{"agent_name": n, "as_billed_usd": a, "repriced_usd": r} for n, a, r in rows]
+    )
+    s = reprice_summary(frame).set_index("agent_name")
+    assert s.loc["a", "difference_usd"] == D("0.20") and s.loc["a", "left_out"] == 1
+    assert s.loc["b", "difference_usd"] == D("-0.10") and s.loc["b", "left_out"] == 1
+    assert s.loc["(total)", "difference_usd"] == D("0.10")
+    assert (s.loc["(total)", "compared"], s.loc["(total)", "left_out"]) == (2, 2)
+    assert s.loc["(total)", "as_billed_usd"] == D("1.60")  # what is known of each, still shown
+    assert s.loc["(total)", "repriced_usd"] == D("5.70")
+    only_one_way = reprice_summary(frame.iloc[[1]]).set_index("agent_name")
+    assert only_one_way.loc["(total)", "difference_usd"] is None
+
+
+def test_the_whatif_panel_says_how_many_calls_the_difference_left_out():
+    import pandas as pd
+
+    from agentcost_nb.widgets.whatif import _table_html
+
+    frame = pd.DataFrame(
+        [{"agent_name": "a", "as_billed_usd": D("1"), "repriced_usd": D("0.5")},
+         {"agent_name": "a", "as_billed_usd": None, "repriced_usd": D("0.5")}]
+    )  # fmt: skip
+    html = _table_html(reprice_summary(frame))
+    assert "-$0.50" in html and "1 call left out" in html

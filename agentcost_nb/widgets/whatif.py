@@ -66,7 +66,7 @@ def _table_html(summary: pd.DataFrame) -> str:
     def money(value: Any) -> str:
         return format_usd(None if value is None or pd.isna(value) else value)
 
-    headers = ("Agent", "Requests", "As billed", "Re-priced", "Difference", "Unpriced")
+    headers = ("Agent", "Requests", "As billed", "Re-priced", "Difference", "Unpriced", "Left out")
     rows = (
         [
             r["agent_name"],
@@ -75,7 +75,17 @@ def _table_html(summary: pd.DataFrame) -> str:
             money(r["repriced_usd"]),
             money(r["difference_usd"]),
             f"{r['unpriced']:,}",
+            f"{r['left_out']:,}",
         ]
         for r in summary.to_dict("records")
     )
-    return html_table("acnb-whatif", headers, rows)
+    table = html_table("acnb-whatif", headers, rows)
+    left_out = int(summary["left_out"].iloc[-1])
+    if not left_out:
+        return table
+    # A difference over calls priced only one way would compare unlike totals.
+    return table + (
+        f"<i>Difference: only calls priced both as billed and at current prices; "
+        f"{left_out:,} call{'s' if left_out != 1 else ''} left out (unpriced one way or "
+        "the other).</i>"
+    )
