@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import AgentCostError, ValidationError
 from .home import ENV_EVENTS, ENV_HOME, DataHome
@@ -306,8 +306,26 @@ def _compact(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line too (sub-commands inherit this class)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port from 0 (any free) to 65535")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="agentcost-nb", description=__doc__.splitlines()[0])
+    p = _Parser(prog="agentcost-nb", description=__doc__.splitlines()[0])
     p.add_argument("--home", help=f"data home folder (default ${ENV_HOME} or ./agentcost-data)")
     p.add_argument(
         "--events",
@@ -318,7 +336,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo-agent", help="serve the bundled demo A2A agents")
-    d.add_argument("--port", type=int, default=8765)
+    d.add_argument("--port", type=_port, default=8765)
     d.add_argument("--host", default="127.0.0.1")
     d.set_defaults(func=_demo_agent)
 
@@ -404,9 +422,9 @@ def _parser() -> argparse.ArgumentParser:
     bl.set_defaults(func=_budgets)
 
     a = sub.add_parser("app", help="serve the Voila app with the embedded demo agents")
-    a.add_argument("--port", type=int, default=int(os.environ.get("AGENTCOST_NB_PORT", 8866)))
+    a.add_argument("--port", type=_port, default=os.environ.get("AGENTCOST_NB_PORT", "8866"))
     a.add_argument("--ip", default="127.0.0.1")
-    a.add_argument("--demo-port", type=int, default=0, help="demo agents' port (0: any free)")
+    a.add_argument("--demo-port", type=_port, default=0, help="demo agents' port (0: any free)")
     a.add_argument("--notebook", default="notebooks/app.ipynb")
     a.add_argument("--sample", default="data", help="seed an empty data home from this folder")
     a.set_defaults(func=_app)
@@ -428,13 +446,44 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _secrets(args: argparse.Namespace) -> list[str]:
+    """Values this command read from the environment: never to appear in an error."""
+    names = [getattr(args, "api_key_env", ""), getattr(args, "auth_env", "")]
+    if getattr(args, "scope", None) == "api_key":
+        names.append(args.value)
+    return [v for n in names if n and (v := os.environ.get(n, "").strip())]
+
+
+def _one_line(message: str, args: argparse.Namespace) -> str:
+    for secret in _secrets(args):
+        message = message.replace(secret, "***")
+    return " ".join(message.split()) or "failed"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except AgentCostError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        message = str(exc)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    # Last resort: whatever slipped through still ends as one line, never a traceback.
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        message = f"{args.command}: {where}{exc.strerror or exc}"
+    except RecursionError:
+        message = f"{args.command}: input nested too deeply"
+    except Exception as exc:
+        if os.environ.get("AGENTCOST_NB_DEBUG"):
+            raise
+        message = (
+            f"{args.command} failed unexpectedly ({type(exc).__name__}: {exc}); "
+            "AGENTCOST_NB_DEBUG=1 shows the traceback"
+        )
+    print(f"error: {_one_line(message, args)}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -183,12 +183,12 @@ _EPOCH = "1970-01-01T00:00:00Z"  # a version or agent written by hand without a 
 
 def _parse_time(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: {value!r} is not an ISO 8601 time")
+        raise ConfigError(f"{where}: {_kind(value)} is not an ISO 8601 time")
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: year 9999 with an offset
-        raise ConfigError(f"{where}: {value!r} is not an ISO 8601 time") from None
+        raise ConfigError(f"{where}: {_short(value)!r} is not an ISO 8601 time") from None
 
 
 _TEXT_FIELDS = ("name", "display_name", "url", "model", "endpoint_type", "auth_env", "dialect")
@@ -303,6 +303,11 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """Text quoted in a message: a pasted megabyte must not become the message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _kind(value: Any) -> str:
     """A JSON-ish name for a value's type, for messages."""
     if value is None:
@@ -310,7 +315,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f"text {value!r}"
+        return f"text {_short(value)!r}"
     if isinstance(value, (int, Decimal, float)):
         return f"the number {value}"
     return {"list": "a list", "dict": "an object"}.get(type(value).__name__, type(value).__name__)
@@ -443,6 +448,11 @@ class Registry:
             raise ConfigError(
                 f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
             ) from None
+        except RecursionError:
+            raise ConfigError(
+                f'{where}, line 1: nested too deeply to be a registry; expected {{"version": 1, '
+                '"agents": [...]}'
+            ) from None
         lines = _key_lines(text)
         for path, seen in lines.items():
             if len(seen) > 1:
@@ -466,6 +476,7 @@ class Registry:
         agents: dict[str, AgentConfig] = {}
         for i, raw in enumerate(data.get("agents", [])):
             label = raw.get("name") if isinstance(raw, Mapping) else None
+            label = _short(label) if isinstance(label, str) else None
             here = f"agents[{i}]" + (f" ({label})" if label else "")
             try:
                 cfg = AgentConfig.from_json(raw, where=here)
@@ -507,7 +518,10 @@ class Registry:
                 "agents": [a.to_json() for a in self._agents.values()],
             }
             text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
             if current is not None and current != text:
                 _write_atomic(self.path.with_name(self.path.name + ".bak"), current)
             _write_atomic(self.path, text)
@@ -545,8 +559,16 @@ class Registry:
     @contextmanager
     def _changing(self) -> Iterator[None]:
         """One change at a time across processes: lock, pick up others' edits, change, save."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.path.with_name(self.path.name + ".lock"), exclusive=True):
+        with ExitStack() as stack:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(
+                    file_lock(self.path.with_name(self.path.name + ".lock"), exclusive=True)
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self.path.parent}: cannot use this data home folder: {exc.strerror or exc}"
+                ) from None
             self._refresh()
             yield
 
@@ -647,7 +669,10 @@ def _key(name: str) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -64,7 +64,8 @@ SUMMARY_NAMES = (
     "tokens_per_day",
 )
 
-_SINCE = re.compile(r"^\s*(\d+)\s*([dh])\s*$", re.IGNORECASE)
+_SINCE = re.compile(r"\s*(\d+)\s*([dh])\s*", re.IGNORECASE | re.ASCII)  # fullmatch
+_EARLIEST, _LATEST = date(1900, 1, 1), date(9998, 12, 31)
 
 
 # ----------------------------------------------------------------------- filters
@@ -101,18 +102,22 @@ def report_filters(
                 {"until": f"{until!r} is not an ISO date like 2026-03-31"}, where="report"
             ) from None
     text = since.strip()
-    found = _SINCE.match(text)
+    found = _SINCE.fullmatch(text)
     start: date | None
     instant: datetime | None = None
     if found:
-        n, unit = int(found.group(1)), found.group(2).lower()
+        digits, unit = found.group(1), found.group(2).lower()
+        n = int(digits) if len(digits) <= 12 else 10**12  # int() refuses > 4300 digits
         if n < 1:
             raise ValidationError({"since": "must be at least 1d or 1h"}, where="report")
-        if unit == "d":
-            start = now.date() - timedelta(days=n - 1)
-        else:
-            instant = now - timedelta(hours=n)
-            start = instant.date()
+        try:
+            if unit == "d":
+                start = now.date() - timedelta(days=n - 1)
+            else:
+                instant = now - timedelta(hours=n)
+                start = instant.date()
+        except OverflowError:  # before year 1
+            start = date.min
     else:
         try:
             parsed = datetime.fromisoformat(text)
@@ -127,7 +132,22 @@ def report_filters(
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=ZoneInfo(zone))
             instant = parsed
-            start = parsed.astimezone(ZoneInfo(zone)).date()
+            try:
+                start = parsed.astimezone(ZoneInfo(zone)).date()
+            except OverflowError:
+                start = date.min
+    # Day boundaries are turned into UTC instants a day either side: keep clear of year 1 / 9999.
+    if start < _EARLIEST:
+        raise ValidationError(
+            {"since": f"{since!r} reaches back before {_EARLIEST}; give a later start"},
+            where="report",
+        )
+    if end is not None and not _EARLIEST <= end <= _LATEST:
+        raise ValidationError(
+            {"until": f"{until!r} must be between {_EARLIEST} and {_LATEST}"}, where="report"
+        )
+    if start > _LATEST:
+        raise ValidationError({"since": f"{since!r} is after {_LATEST}"}, where="report")
     if end is None and instant is None:
         end = max(now.date(), start)
     return analytics.Filters(start=start, end=end, since=instant, tz=zone, **others)

@@ -171,3 +171,62 @@ def test_an_emptied_registry_is_refused_not_taken_for_no_agents(tmp_path):
     assert added.returncode == 2
     assert (tmp_path / "agents.json").read_text() == ""
     assert not (tmp_path / "agents.json.bak").exists()  # nothing was saved over anything
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    return err
+
+
+def test_errors_that_used_to_be_tracebacks_are_one_line_and_exit_2(tmp_path, capsys):
+    from agentcost_nb.cli import main
+
+    assert main(["--home", "/proc/nope", "agents", "add", "z", "--url", "http://h/"]) == 2
+    assert "/proc/nope: cannot use this data home folder" in _one_error_line(capsys)
+    assert main(["--home", "/proc/nope", "budgets", "set", "team", "t", "1"]) == 2
+    assert "cannot write" in _one_error_line(capsys)
+    home = ["--home", str(tmp_path)]
+    for since in ("99999999d", "9999999999h", "0001-01-01", "9" * 5000 + "d"):
+        assert main([*home, "report", "--since", since, "--out", str(tmp_path / "r")]) == 2
+        assert "reaches back before 1900-01-01" in _one_error_line(capsys)
+    until = ["report", "--since", "2026-01-01", "--until", "9999-12-31"]
+    assert main([*home, *until, "--out", str(tmp_path / "r")]) == 2
+    assert "until" in _one_error_line(capsys)
+    (tmp_path / "agents.json").write_text('{"version": 1, "agents": ' + "[" * 100_000)
+    assert main([*home, "agents", "list"]) == 2
+    assert "nested too deeply" in _one_error_line(capsys)
+    assert not (tmp_path / "r").exists()
+
+
+def test_usage_mistakes_are_one_line_too(capsys):
+    import pytest
+
+    from agentcost_nb.cli import main
+
+    for argv in (["demo-agent", "--port", "99999"], ["agents", "add", "z", "--retries", "x"],
+                 ["agents"], ["nonsense"]):  # fmt: skip
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        assert "--help" in _one_error_line(capsys)
+
+
+def test_an_unexpected_error_is_one_line_without_the_secret(tmp_path, capsys, monkeypatch):
+    from agentcost_nb import cli
+
+    secret = "sk-live-0123456789abcdefSECRET"
+    monkeypatch.setenv("MY_KEY", secret)
+
+    def boom(args):
+        raise RuntimeError(f"something broke near {secret}\nsecond line")
+
+    def gone(args):
+        raise PermissionError(13, "Permission denied", "/some/file")
+
+    for func, words in ((boom, "send failed unexpectedly (RuntimeError"), (gone, "/some/file")):
+        monkeypatch.setattr(cli, "_send", func)
+        assert cli.main(["--home", str(tmp_path), "send", "--agent", "a",
+                         "--api-key-env", "MY_KEY", "hi"]) == 2  # fmt: skip
+        err = _one_error_line(capsys)
+        assert words in err and secret not in err
