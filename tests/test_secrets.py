@@ -28,6 +28,7 @@ from agentcost_nb.billing import Caller
 from agentcost_nb.budgets import Budget
 from agentcost_nb.demo_agent import DEMO_SECRET
 from agentcost_nb.errors import AgentCostError
+from agentcost_nb.keys import key_hash, mask_key
 from agentcost_nb.registry import AgentConfig
 from agentcost_nb.tracker import Tracker
 
@@ -203,3 +204,31 @@ def test_no_key_is_written_anywhere_in_a_full_session(
     found += _leaks("\n".join(errors), "exception texts")
 
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "key, masked",
+    [
+        ("abcd", "****"),
+        ("abcdefghijk", "****"),  # 11
+        ("abcdefghijkl", "…ijkl"),  # 12
+        ("abcdefghijklmnop", "…mnop"),  # 16: was abc…mnop, 7 of 16 shown
+        ("abcdefghijklmnopqrstuvw", "…tuvw"),  # 23
+        ("sk-defghijklmnopqrstuvwx", "sk-…uvwx"),  # 24
+        ("  sk-proj-0123456789abcdefghijKLMN  ", "sk-…KLMN"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_mask_shows_less_of_a_shorter_key(key, masked):
+    assert mask_key(key) == masked
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\n", "\x1b", "\u202e", "\u200b", "\t", "\x7f"])
+def test_a_mask_never_holds_control_characters(bad):
+    key = f"sk-0123456789abcdefghij{bad}def{bad}"
+    masked = mask_key(key)
+    assert masked.isprintable() and bad not in masked
+    assert masked == "sk-…jdef"
+    assert mask_key(bad * 30) == "****"
+    assert key_hash(key) != key_hash(key.replace(bad, ""))  # the hash is of the key as given
