@@ -49,6 +49,8 @@ class Budget:
         if not isinstance(self.value, str) or not self.value.strip():
             what = {"agent": "an Agent Name", "api_key": "a key", "team": "a team"}[self.scope]
             raise ConfigError(f"budget value: give {what}; an empty one never applies")
+        if not self.value.isprintable():
+            raise ConfigError("budget value: must not contain control characters")
         if self.period not in ("day", "month"):
             raise ConfigError("budget period must be 'day' or 'month'")
         if not isinstance(self.hard, bool):

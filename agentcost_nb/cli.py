@@ -148,6 +148,10 @@ def _send(args: argparse.Namespace) -> int:
 
     if not args.text.strip():
         raise ValidationError({"text": "the message is empty; nothing was sent"})
+    for option, values in (("--team", [args.team]), ("--project", [args.project]),
+                           ("--tag", args.tag)):  # fmt: skip
+        if any(not v.isprintable() for v in values):
+            raise ValidationError({option: "must not contain control characters"})
     api_key = _from_env("--api-key-env", args.api_key_env) if args.api_key_env else ""
     agent_key = _from_env("--auth-env", args.auth_env) if args.auth_env else None
     tracker = Tracker(_home(args), timeout=args.timeout)

@@ -230,3 +230,13 @@ def test_an_unexpected_error_is_one_line_without_the_secret(tmp_path, capsys, mo
                          "--api-key-env", "MY_KEY", "hi"]) == 2  # fmt: skip
         err = _one_error_line(capsys)
         assert words in err and secret not in err
+
+
+def test_send_refuses_control_characters_in_caller_fields(tmp_path, capsys):
+    from agentcost_nb.cli import main
+
+    for option in ("--team", "--project", "--tag"):
+        assert main(["--home", str(tmp_path), "send", "--agent", "a", option, "fi\x00n", "hi"]) == 2
+        assert f"{option}: must not contain control characters" in _one_error_line(capsys)
+    assert main(["--home", str(tmp_path), "budgets", "set", "team", "fi\nn", "1"]) == 2
+    assert "control characters" in _one_error_line(capsys)
