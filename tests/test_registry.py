@@ -148,3 +148,16 @@ def test_a_bad_url_in_the_form_the_cli_and_the_file(tmp_path, capsys):
     assert main([*home, "agents", "list"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}, line 7: ") and "url" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://h:abc/", "http://h/\x00", "http://[zz]/", "http://[::1]x/",
+     "http://h:/", "http://[::1]:8080/x", "https://münchen.de/a", "http://a.b.c:1/p?q=1#f"],
+)  # fmt: skip
+def test_every_url_that_passes_is_one_httpx_can_send_to(url):
+    import httpx
+
+    if validate_agent_input({**GOOD, "url": url})[1] == {}:
+        parsed = httpx.URL(url)
+        assert parsed.scheme in ("http", "https") and parsed.host
