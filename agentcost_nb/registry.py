@@ -127,7 +127,7 @@ class AgentConfig:
                 {"prices": "must be a non-empty list of price versions ([{}] for unpriced)"},
                 where=where,
             )
-        sheets = []
+        sheets: list[PriceSheet] = []
         for i, raw in enumerate(raw_prices):
             at = f"{where}.prices[{i}]"
             if not isinstance(raw, Mapping):
