@@ -455,7 +455,8 @@ def _secrets(args: argparse.Namespace) -> list[str]:
     names = [getattr(args, "api_key_env", ""), getattr(args, "auth_env", "")]
     if getattr(args, "scope", None) == "api_key":
         names.append(args.value)
-    return [v for n in names if n and (v := os.environ.get(n, "").strip())]
+    # Very short values are left alone: scrubbing "1" would garble the message, not hide a key.
+    return [v for n in names if n and len(v := os.environ.get(n, "").strip()) >= 4]
 
 
 def _one_line(message: str, args: argparse.Namespace) -> str:
