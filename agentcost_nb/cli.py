@@ -258,10 +258,17 @@ def _app(args: argparse.Namespace) -> int:
         env = {**os.environ, ENV_HOME: str(home.path), "AGENTCOST_NB_DEMO_URL": server.base_url}
         if home.events_uri:
             env[ENV_EVENTS] = home.events_uri
+        # Each page view gets its own kernel (~400 MB): one whose page was closed (no
+        # connection left) is shut down after --cull-idle seconds without activity.
+        # Voila serves no files beside the page: the data home holds the registry.
+        cull = [
+            f"--MappingKernelManager.cull_idle_timeout={args.cull_idle}",
+            f"--MappingKernelManager.cull_interval={max(1, min(60, args.cull_idle))}",
+        ] if args.cull_idle else []  # fmt: skip
         cmd = [
             sys.executable, "-m", "voila", str(notebook), "--no-browser",
             f"--port={args.port}", f"--Voila.ip={args.ip}", "--theme=light",
-            "--VoilaConfiguration.file_allowlist=['.*']",
+            "--VoilaConfiguration.file_allowlist=[]", *cull,
         ]  # fmt: skip
         proc = subprocess.Popen(cmd, env=env)
         try:
@@ -326,6 +333,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port from 0 (any free) to 65535")
     return port
+
+
+def _seconds(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"{seconds} is negative; use 0 to never shut down")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -431,6 +448,13 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--demo-port", type=_port, default=0, help="demo agents' port (0: any free)")
     a.add_argument("--notebook", default="notebooks/app.ipynb")
     a.add_argument("--sample", default="data", help="seed an empty data home from this folder")
+    a.add_argument(
+        "--cull-idle",
+        type=_seconds,
+        default=600,
+        metavar="SECONDS",
+        help="shut down the kernel of a page closed this long ago (default 600; 0: never)",
+    )
     a.set_defaults(func=_app)
 
     r = sub.add_parser("report", help="write every chart (PNG and SVG) and CSV summaries")

@@ -88,3 +88,37 @@ def test_the_app_starts_on_a_broken_registry_and_says_so(tmp_path):
     finally:
         _stop(proc)
     assert "warning: demo agents not registered" in proc.stdout.read()
+
+
+def _kernels(proc: subprocess.Popen) -> list:
+    import psutil
+
+    return [
+        p
+        for p in psutil.Process(proc.pid).children(recursive=True)
+        if "ipykernel" in " ".join(p.cmdline())
+    ]
+
+
+@pytest.mark.slow
+def test_the_app_shuts_down_the_kernel_of_a_closed_page_and_serves_no_files(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentcost_nb.cli", "--home", str(tmp_path / "home"), "app",
+         f"--port={port}", "--cull-idle=2", "--sample", str(tmp_path / "none")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert _wait_for_page(port, proc).status_code == 200  # a view: one kernel started
+        assert len(_kernels(proc)) == 1
+        # The page never connected (as after a closed tab): its kernel goes.
+        deadline = time.monotonic() + 60
+        while _kernels(proc) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _kernels(proc) == []
+        # Files beside the notebook (the project, a data home inside it) are not served.
+        for path in ("voila/files/pyproject.toml", "voila/files/data/agents.json"):
+            assert httpx.get(f"http://127.0.0.1:{port}/{path}", timeout=10).status_code != 200
+    finally:
+        _stop(proc)

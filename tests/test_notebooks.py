@@ -52,3 +52,26 @@ def test_analysis_notebook_reads_the_log_with_plain_pandas(demo_server, tmp_path
     assert "3 events" in text
     assert "echo" in text and str(D("0.03")) in text
     assert "repriced_usd" in text and "(total)" in text
+
+
+@pytest.mark.slow
+def test_opened_from_notebooks_the_notebooks_use_the_projects_data_home(
+    demo_server, tmp_path, monkeypatch
+):
+    # JupyterLab / nbconvert start the kernel in notebooks/, with no AGENTCOST_NB_HOME.
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    tracker = Tracker(project / "agentcost-data")
+    from agentcost_nb.demo_setup import register_demo_agents
+
+    register_demo_agents(tracker.registry, demo_server.base_url)
+    tracker.call_sync("echo", "hello")
+    monkeypatch.delenv("AGENTCOST_NB_HOME", raising=False)
+    monkeypatch.setenv("AGENTCOST_NB_DEMO_URL", demo_server.base_url)
+    for name in ("analysis.ipynb", "app.ipynb"):
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        NotebookClient(nb, timeout=180, kernel_name="python3",
+                       resources={"metadata": {"path": str(project / "notebooks")}}).execute()  # fmt: skip
+        if name == "analysis.ipynb":
+            assert "1 events" in _text(nb)
+    assert not (project / "notebooks" / "agentcost-data").exists()  # no second, empty home
