@@ -683,5 +683,9 @@ def _filesystem_from_uri(uri: str, shown: str) -> tuple[pafs.FileSystem, str]:
         try:
             fs, root = fsspec.core.url_to_fs(uri)
         except (ImportError, ValueError, OSError) as exc:
-            raise LogError(f"cannot open event log {shown}: {why(exc)}") from None
+            # pyarrow knows the scheme (s3, gs, hdfs): its error is the real one
+            # (no network, no bucket…), not fsspec's "install s3fs".
+            native = "Unrecognized filesystem type" not in str(arrow_exc)
+            reason = why(arrow_exc if native and isinstance(exc, ImportError) else exc)
+            raise LogError(f"cannot open event log {shown}: {reason}") from None
         return _arrow_filesystem(fs), root

@@ -257,3 +257,14 @@ def test_a_log_on_object_storage_says_it_has_no_local_folder(s3, bucket):
     log = EventLog(_uri(s3, bucket))
     with pytest.raises(LogError, match="object storage"):
         _ = log.path
+
+
+def test_a_bucket_that_cannot_be_reached_says_why_not_install_s3fs(monkeypatch):
+    # pyarrow has its own S3 client: its error (here: no network to resolve the
+    # bucket's region) is the one to show, not the fsspec fallback's "install s3fs".
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(LogError) as info:
+        EventLog("s3://agentcost-nb-no-such-bucket/events").read()
+    assert "s3fs" not in str(info.value) and "agentcost-nb-no-such-bucket" in str(info.value)
