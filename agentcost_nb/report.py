@@ -194,8 +194,20 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(columns)
         for row in frame[columns].itertuples(index=False, name=None):
-            writer.writerow(["" if v is None else _exact(v) for v in row])
+            writer.writerow(["" if v is None else _inert(_exact(v), v) for v in row])
     return path
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula: text from
+# callers or agents (a team named "=HYPERLINK(…)") must stay text.
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _inert(text: object, original: object) -> object:
+    """``text`` with a leading ``'`` when it came from a string a spreadsheet would run."""
+    if isinstance(original, str) and re.match(_FORMULA_START, original):
+        return "'" + original
+    return text
 
 
 def summary_tables(log: EventLog, filters: analytics.Filters) -> dict[str, pd.DataFrame]:
@@ -333,6 +345,9 @@ def _csv_table(table: pa.Table) -> pa.Table:
             )
         elif pa.types.is_timestamp(col.type):
             col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")  # %S has the microseconds
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            runs = pc.fill_null(pc.match_substring_regex(col, _FORMULA_START), False)
+            col = pc.if_else(runs, pc.binary_join_element_wise("'", col, ""), col)
         columns.append(col)
     return pa.table(columns, names=table.column_names)
 

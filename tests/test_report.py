@@ -291,3 +291,31 @@ def test_export_of_nothing_and_bad_formats(tmp_path: Path) -> None:
     assert pq.read_table(export_events(empty, an.Filters(), "parquet", tmp_path).path).num_rows == 0
     with pytest.raises(ValidationError, match="csv or parquet"):
         export_events(empty, an.Filters(), "xlsx", tmp_path)
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_files_keep_text_a_spreadsheet_would_run_as_text(tmp_path: Path, formula: str) -> None:
+    log = make_log(
+        tmp_path,
+        [ev("2026-03-09T12:00:00+00:00", agent=f"a{formula}", team=formula, cost="0.5")],
+    )
+    f = an.Filters(start=date(2026, 3, 1), end=date(2026, 3, 31), tz="UTC")
+    rows = read_csv(export_events(log, f, "csv", tmp_path / "exports", now=NOW).path)
+    assert rows[0]["team"] == "'" + formula  # shown as typed, never run
+    assert rows[0]["agent_name"] == "a" + formula  # not at the start: left as it is
+    assert Decimal(rows[0]["cost_usd"]) == Decimal("0.5")
+    write_report(log, f, tmp_path / "report", formats=())
+    spend = read_csv(tmp_path / "report" / "spend_per_agent.csv")
+    assert spend[0]["agent_name"] == "a" + formula and Decimal(spend[0]["spend"]) == Decimal("0.5")
+
+
+def test_negative_money_in_csv_summaries_stays_a_number(tmp_path: Path) -> None:
+    from agentcost_nb.report import write_csv
+
+    path = write_csv(
+        pd.DataFrame({"team": ["-x"], "difference_usd": [Decimal("-0.06")]}), tmp_path / "d.csv"
+    )
+    assert read_csv(path) == [{"team": "'-x", "difference_usd": "-0.06"}]
