@@ -26,6 +26,7 @@ from agentcost_nb.pricing import PriceSheet
 from agentcost_nb.synthetic import SyntheticAgent, write_synthetic
 from agentcost_nb.widgets.dashboard import CHARTS, Dashboard
 from agentcost_nb.widgets.filters import CUSTOM
+from agentcost_nb.widgets.kpis import change_tone
 
 KEY_A = "sk-live-aaaaaaaaaaaaaaaa1111"
 KEY_B = "sk-live-bbbbbbbbbbbbbbbb2222"
@@ -188,6 +189,35 @@ def test_kpi_cards_compare_with_the_previous_period(usage_log: EventLog) -> None
     assert cards(dash)["spend"] == ("$9.25", "no earlier period to compare")
     dash.set_range(date(2026, 3, 1), date(2026, 3, 1))
     assert cards(dash)["spend"] == ("$5.00", "▲ +$5.00 (new)")
+
+
+def test_kpi_changes_are_coloured_by_what_they_mean_not_by_direction(
+    usage_log: EventLog,
+) -> None:
+    dash = make(usage_log, days=7)
+    cards_html = re.findall(
+        r'<div class="acnb-kpi" [^>]*>.*?acnb-kpi-change[^>]*>', dash.kpis.value
+    )
+    shown = {
+        re.search(r'data-metric="(\w+)"', c)[1]: (
+            re.search(r'data-tone="(\w+)"', c)[1],
+            re.search(r'acnb-kpi-change"[^>]*style="color:(#\w+)', c)[1],
+        )
+        for c in cards_html
+    }
+    red, green, grey = "#b71c1c", "#1b5e20", "#666"
+    assert shown == {
+        "spend": ("neutral", grey),  # ▲ more spend is not good news
+        "requests": ("neutral", grey),
+        "successful": ("good", green),  # ▲
+        "failed": ("bad", red),  # ▲ more failures
+        "total_tokens": ("neutral", grey),
+        "success_rate": ("bad", red),  # ▼
+    }
+    assert cards(dash)["failed"][1] == "▲ +1 (new)"  # arrow and numbers kept
+    assert (change_tone("failed", "down"), change_tone("success_rate", "up")) == ("good", "good")
+    assert change_tone("spend", "down") == change_tone("failed", "same") == "neutral"
+    assert change_tone("successful", "down") == "bad"
 
 
 def test_range_presets_and_date_pickers(usage_log: EventLog) -> None:

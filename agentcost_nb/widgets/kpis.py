@@ -13,7 +13,14 @@ from ..analytics import Kpis, Totals
 from ..pricing import format_usd
 from ._util import esc
 
-__all__ = ["KPI_METRICS", "change_text", "kpi_cards_html", "value_text"]
+__all__ = [
+    "KPI_METRICS",
+    "TONE_COLOURS",
+    "change_text",
+    "change_tone",
+    "kpi_cards_html",
+    "value_text",
+]
 
 KPI_METRICS: tuple[tuple[str, str], ...] = (
     ("spend", "Total spend"),
@@ -23,6 +30,17 @@ KPI_METRICS: tuple[tuple[str, str], ...] = (
     ("total_tokens", "Tokens"),
     ("success_rate", "Success rate"),
 )
+# Whether a rise is good news (+1), bad news (-1) or neither (0): more failures are
+# bad, a higher success rate and more successful calls are good; spend, requests
+# and tokens are just volume, so they stay grey whichever way they move.
+_RISE_MEANS: dict[str, int] = {"successful": 1, "success_rate": 1, "failed": -1}
+TONE_COLOURS: dict[str, str] = {"good": "#1b5e20", "bad": "#b71c1c", "neutral": "#666"}
+
+
+def change_tone(metric: str, direction: str) -> str:
+    """``good``, ``bad`` or ``neutral``: what a change in ``direction`` means for ``metric``."""
+    sign = {"up": 1, "down": -1}.get(direction, 0) * _RISE_MEANS.get(metric, 0)
+    return "good" if sign > 0 else "bad" if sign < 0 else "neutral"
 
 
 def _signed_usd(amount: Decimal) -> str:
@@ -70,14 +88,15 @@ def _period(kpis: Kpis) -> str:
 
 
 def kpi_cards_html(kpis: Kpis) -> str:
-    """Six cards; each carries ``data-metric`` and ``data-direction`` for styling and tests."""
+    """Six cards; each carries ``data-metric``, ``data-direction`` and ``data-tone``
+    (good / bad / neutral: the change's colour) for styling and tests."""
     period = _period(kpis)
     cards = []
     for metric, label in KPI_METRICS:
         text, direction = change_text(kpis, metric)
         before: Any = value_text(metric, kpis.previous) if kpis.previous is not None else "—"
         title = f"{period}: {before}" if period else text
-        colour = {"up": "#1b5e20", "down": "#b71c1c"}.get(direction, "#666")
+        tone = change_tone(metric, direction)
         extra = ""
         if metric == "spend" and kpis.current.unpriced_requests:
             extra = (
@@ -86,13 +105,14 @@ def kpi_cards_html(kpis: Kpis) -> str:
             )
         cards.append(
             f'<div class="acnb-kpi" data-metric="{metric}" data-direction="{direction}" '
+            f'data-tone="{tone}" '
             'style="display:inline-block;vertical-align:top;min-width:130px;'
             'margin:4px 12px 4px 0;padding:6px 10px;border:1px solid #ddd;border-radius:6px">'
             f'<div class="acnb-kpi-label" style="color:#666;font-size:85%">{esc(label)}</div>'
             f'<div class="acnb-kpi-value" style="font-size:130%;font-weight:bold">'
             f"{esc(value_text(metric, kpis.current))}</div>"
             f'<div class="acnb-kpi-change" title="{esc(title)}" '
-            f'style="color:{colour};font-size:80%">{esc(text)}</div>{extra}</div>'
+            f'style="color:{TONE_COLOURS[tone]};font-size:80%">{esc(text)}</div>{extra}</div>'
         )
     caption = (
         f'<div class="acnb-kpi-caption" style="color:#666;font-size:80%">'
