@@ -243,3 +243,37 @@ def test_a_batching_tracker_writes_every_call_once_in_batches(demo_server, tmp_p
     tracker.flush()  # what exit does for what is left
     assert written() == sorted(c.event.event_id for c in calls)
     assert len(list(events.rglob("*.parquet"))) == 2  # two writes for four calls
+
+
+def test_clear_after_cancel_also_clears_the_status_line(demo_server, tmp_path):
+    tracker = Tracker(tmp_path)
+    _register(tracker, demo_server.agent_url("echo"))
+    chat = ChatWidget(tracker)
+    chat._on_text = lambda _delta: chat.cancel()  # type: ignore[method-assign]
+    result = asyncio.run(chat.send("a long answer #stream #slow"))
+    assert result is not None and result.event.status == "canceled"
+    assert "the call failed (canceled)" in chat.status.value
+    chat.clear_button.click()
+    assert chat.transcript.children == () and "Session: 0 call(s)" in chat.total.value
+    assert chat.status.value == ""  # no stale red line about a call no longer shown
+
+
+def test_a_call_refused_by_a_budget_says_so_in_the_thread_beside_the_message(tmp_path):
+    from agentcost_nb.budgets import Budget
+
+    tracker = Tracker(tmp_path, tz="UTC")
+    AgentForm(tracker.registry).fill(
+        name="x", display_name="X", url="http://127.0.0.1:9/x"
+    ).submit()
+    tracker.budgets.add(Budget("team", "<b>ops</b>", D("0"), period="day"))
+    chat = ChatWidget(tracker)
+    chat.team.value = "<b>ops</b>"
+    assert asyncio.run(chat.send("hello <i>there</i>")) is None
+    (turn,) = chat.transcript.children  # the message, with the refusal beside it
+    assert "hello &lt;i&gt;there&lt;/i&gt;" in turn.value and "<i>" not in turn.value
+    assert "not sent" in turn.value and "daily budget reached" in turn.value
+    assert "&lt;b&gt;ops&lt;/b&gt;" in turn.value and "<b>ops</b>" not in turn.value
+    assert "not sent" in chat.status.value
+    assert (chat.history, chat.results) == ([], [])  # it does not count as sent
+    assert "Session: 0 call(s)" in chat.total.value and not (tmp_path / "events").exists()
+    assert not chat.send_button.disabled and chat.cancel_button.disabled

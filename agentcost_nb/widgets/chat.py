@@ -174,7 +174,7 @@ class ChatWidget(W.VBox):
         self.cancel_button.disabled = False
         self._token = token = CancelToken()
         self.status.value = "waiting for the agent…"
-        self._append("you", esc(text))
+        mine = self._append("you", esc(text))
         self.message.value = ""
         self._live, self._live_text = None, ""
         try:
@@ -194,8 +194,9 @@ class ChatWidget(W.VBox):
         except asyncio.CancelledError:
             self.status.value = error_html("canceled")
             raise
-        except AgentCostError as exc:
-            self.status.value = error_html(str(exc))
+        except AgentCostError as exc:  # refused before sending (a hard budget, an unknown agent)
+            mine.value = _bubble("you", esc(text), refused=f"not sent: {exc}")
+            self.status.value = error_html(f"not sent: {exc}")
             return None
         finally:
             self._token = None
@@ -211,9 +212,11 @@ class ChatWidget(W.VBox):
         return result
 
     def clear(self) -> None:
+        """What the Clear button does: empty thread, session total and status line."""
         self.transcript.children = ()
         self.results.clear()
         self._new_thread()
+        self.status.value = ""
         self._show_total()
 
     # ------------------------------------------------------------ rendering
@@ -275,18 +278,24 @@ class ChatWidget(W.VBox):
             self.status.value = error_html(result.log_error)
         self._show_total()
 
-    def _append(self, who: str, body_html: str, *, cost: str = "") -> None:
-        meta = (
-            f'<div style="color:#666;font-size:85%" class="acnb-cost">{esc(cost)}</div>'
-            if cost
-            else ""
-        )
-        bubble = W.HTML(f'<div class="acnb-msg"><b>{who}</b>: {body_html}{meta}</div>')
+    def _append(self, who: str, body_html: str, *, cost: str = "") -> W.HTML:
+        bubble = W.HTML(_bubble(who, body_html, cost=cost))
         self.transcript.children = (*self.transcript.children, bubble)
+        return bubble
 
     def _show_total(self) -> None:
         spent = sum((r.event.cost_usd or Decimal(0) for r in self.results), Decimal(0))
         self.total.value = f"Session: {len(self.results)} call(s), {esc(format_usd(spent))}"
+
+
+def _bubble(who: str, body_html: str, *, cost: str = "", refused: str = "") -> str:
+    """One turn of the thread; ``cost`` and ``refused`` are plain text (escaped here)."""
+    meta = (
+        f'<div style="color:#666;font-size:85%" class="acnb-cost">{esc(cost)}</div>' if cost else ""
+    )
+    if refused:
+        meta += f'<div class="acnb-refused">{error_html(refused)}</div>'
+    return f'<div class="acnb-msg"><b>{who}</b>: {body_html}{meta}</div>'
 
 
 def _hold_secret(field: W.Password, keep: Callable[[str], None]) -> None:
