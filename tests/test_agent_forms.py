@@ -209,3 +209,35 @@ def test_whatif_uses_the_prices_in_effect_now_not_a_scheduled_version(tmp_path):
     )
     events = pd.DataFrame([{"agent_name": "w", "status": "success", "cost_usd": D("0.1")}])
     assert reprice(events, reg)["repriced_usd"].tolist() == [D("0.1")]
+
+
+def test_long_labels_are_sized_to_fit_and_placeholders_kept_short(tmp_path):
+    """ipywidgets gives checkboxes and buttons a fixed width: long texts were cut ("…").
+
+    The real measurement is tests/browser/test_layout_browser.py; this checks the settings.
+    """
+    app = App(tmp_path, demo=False)
+    form, chat = app.form, app.chat
+    for box in (form.stream, form.charge_query_on_failure, form.charge_input_on_failure):
+        assert (box.indent, box.layout.width, box.style.description_width) == (
+            False,
+            "auto",
+            "initial",
+        ), box.description
+    assert app.whatif.button.layout.width == "auto"
+    fields = [
+        chat.agent_key,
+        chat.api_key,
+        form.inputs["auth_env"],
+        app.price_editor.effective_from,
+    ]
+    for field in fields:
+        assert len(field.placeholder) <= 30, field.placeholder
+    # The detail moved to a tooltip and the help line under the fields.
+    assert "never stored" in chat.agent_key.tooltip and "mask" in chat.api_key.tooltip
+    assert "environment variable" in form.inputs["auth_env"].tooltip
+    help_line = " ".join(getattr(c, "value", "") for c in chat.children)
+    assert "never stored" in help_line and "stored only masked" in help_line
+    chat.set_agent_key("sk-agent-key-0123456789")
+    chat.set_api_key("sk-proj-0123456789abcdefghijKLMN")
+    assert len(chat.agent_key.placeholder) <= 30 and len(chat.api_key.placeholder) <= 30

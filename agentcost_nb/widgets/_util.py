@@ -9,7 +9,7 @@ from collections.abc import Coroutine, Iterable
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["error_html", "esc", "html_table", "price_text", "schedule"]
+__all__ = ["error_html", "esc", "fit", "html_table", "price_text", "schedule"]
 
 
 def esc(text: object) -> str:
@@ -22,6 +22,19 @@ def html_table(css_class: str, headers: Iterable[str], rows: Iterable[Iterable[o
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="{css_class}"><tr>{head}</tr>{body}</table>'
+
+
+def fit(widget: Any) -> Any:
+    """Size a checkbox or button to its description, so no text is cut off ("…").
+
+    ipywidgets gives them a fixed width (and checkboxes a label indent) by default.
+    """
+    widget.layout.width = "auto"
+    if hasattr(widget, "indent"):
+        widget.indent = False
+        widget.layout.margin = "2px 16px 2px 4px"  # without the indent they would touch
+        widget.style.description_width = "initial"
+    return widget
 
 
 def price_text(value: Decimal | None) -> str:

@@ -23,7 +23,7 @@ from ..registry import (
     parse_effective_from,
     validate_agent_input,
 )
-from ._util import error_html, esc, html_table, price_text
+from ._util import error_html, esc, fit, html_table, price_text
 
 __all__ = ["AgentForm", "PriceEditor", "PriceInputs"]
 
@@ -42,7 +42,7 @@ _PRICE_LABELS = {
 }
 _ADVANCED = ("cached_input_cost_per_token", "reasoning_cost_per_token")
 _UNITS = [("per token", "token"), ("per 1K tokens", "1K"), ("per 1M tokens", "1M")]
-_LABEL = W.Layout(width="170px")
+_LABEL = W.Layout(width="190px")  # fits "New Cached Input Cost ($)"
 
 
 class PriceInputs(W.VBox):
@@ -147,10 +147,12 @@ class AgentForm(W.VBox):
             value="",
             layout=W.Layout(width="200px"),
         )
-        self.stream = W.Checkbox(value=True, description="stream replies when the agent can")
+        self.stream = fit(W.Checkbox(value=True, description="stream replies when the agent can"))
         self.retries = W.BoundedIntText(value=0, min=0, max=10, layout=W.Layout(width="80px"))
         self.inputs["auth_env"] = W.Text(
-            placeholder="env var holding the agent's key, e.g. SUPPORT_AGENT_KEY",
+            placeholder="e.g. SUPPORT_AGENT_KEY",
+            tooltip="the name of an environment variable holding the agent's key "
+            "(the key itself is never stored)",
             layout=W.Layout(width="320px"),
         )
         for name in ("endpoint_type", "dialect", "retries", "auth_env"):
@@ -173,10 +175,12 @@ class AgentForm(W.VBox):
         self.errors.update(self.prices.errors)
         self.units = self.prices.units
         self.preview = self.prices.preview
-        self.charge_query_on_failure = W.Checkbox(
-            description="charge Cost Per Query on failed calls"
+        self.charge_query_on_failure = fit(
+            W.Checkbox(description="charge Cost Per Query on failed calls")
         )
-        self.charge_input_on_failure = W.Checkbox(description="charge input tokens on failed calls")
+        self.charge_input_on_failure = fit(
+            W.Checkbox(description="charge input tokens on failed calls")
+        )
         self.save_button = W.Button(description="Save agent", button_style="primary", icon="check")
         self.save_button.on_click(lambda _b: self.submit())
         self.status = W.HTML()
@@ -263,7 +267,10 @@ class PriceEditor(W.VBox):
         self.versions = W.HTML()
         self.prices = PriceInputs(label_prefix="New ")
         self.effective_from = W.Text(
-            description="Effective", placeholder="now, or ISO time e.g. 2026-12-01T00:00Z"
+            description="Effective",
+            placeholder="now, or e.g. 2026-12-01T00:00Z",
+            tooltip="empty for now, or an ISO time (UTC unless it gives an offset)",
+            layout=W.Layout(width="360px"),
         )
         self.effective_error = W.HTML()
         self.save_button = W.Button(description="Add price version", icon="plus")

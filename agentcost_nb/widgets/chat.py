@@ -31,9 +31,18 @@ from ._util import error_html, esc, schedule
 
 __all__ = ["ChatWidget"]
 
-_KEY_PLACEHOLDER = "if the agent asks for one; never stored"
-_KEY_SET = "key set (held in memory) — type to replace"
-_CALLER_PLACEHOLDER = "optional: attributes spend; stored only masked"
+# Placeholders stay short enough for their field; the detail is in the tooltip and help line.
+_KEY_PLACEHOLDER = "optional; never stored"
+_KEY_SET = "key set — type to replace"
+_KEY_HELP = "The credential the agent's card asks for, if any: held in memory, never stored."
+_CALLER_PLACEHOLDER = "optional; stored masked"
+_CALLER_HELP = "Attributes spend to this key: events keep only its mask and hash."
+_HELP = (
+    '<div class="acnb-help" style="color:#666;font-size:85%">'
+    "Agent key: the credential the agent asks for, if any — held in memory, never stored. "
+    "API key, team, project, tags: optional, to attribute spend; the key is stored only "
+    "masked.</div>"
+)
 
 
 class ChatWidget(W.VBox):
@@ -59,10 +68,16 @@ class ChatWidget(W.VBox):
         self._live_text = ""
         self.agent = W.Dropdown(description="Agent", layout=W.Layout(width="360px"))
         self.api_key = W.Password(
-            description="API key", placeholder=_CALLER_PLACEHOLDER, continuous_update=False
+            description="API key",
+            placeholder=_CALLER_PLACEHOLDER,
+            tooltip=_CALLER_HELP,
+            continuous_update=False,
         )
         self.agent_key = W.Password(
-            description="Agent key", placeholder=_KEY_PLACEHOLDER, continuous_update=False
+            description="Agent key",
+            placeholder=_KEY_PLACEHOLDER,
+            tooltip=_KEY_HELP,
+            continuous_update=False,
         )
         self.team = W.Text(description="Team", placeholder="optional")
         self.project = W.Text(description="Project", placeholder="optional")
@@ -86,6 +101,7 @@ class ChatWidget(W.VBox):
                 W.HTML("<h3>Playground</h3>"),
                 W.HBox([self.agent, self.agent_key]),
                 W.HBox([self.api_key, self.team, self.project, self.tags]),
+                W.HTML(_HELP),
                 self.transcript,
                 self.message,
                 W.HBox([self.send_button, self.cancel_button, self.clear_button, self.status]),
@@ -128,9 +144,7 @@ class ChatWidget(W.VBox):
         """Attribute calls to ``key``: held in memory; events get only its mask and hash."""
         self._caller_key = Secret(key) or None
         self.api_key.placeholder = (
-            f"{mask_key(key)} (held in memory) — type to replace"
-            if self._caller_key
-            else _CALLER_PLACEHOLDER
+            f"{mask_key(key)} set — type to replace" if self._caller_key else _CALLER_PLACEHOLDER
         )
 
     # -------------------------------------------------------------- actions

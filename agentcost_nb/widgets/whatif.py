@@ -17,7 +17,7 @@ from ..eventlog import EventLog
 from ..pricing import format_usd
 from ..registry import Registry
 from ..repricing import reprice, reprice_summary
-from ._util import error_html, html_table
+from ._util import error_html, fit, html_table
 
 __all__ = ["WhatIf"]
 
@@ -36,7 +36,7 @@ class WhatIf(W.VBox):
         self.registry = registry
         self.current_filters = filters
         self.summary: pd.DataFrame | None = None
-        self.button = W.Button(description="Re-price at current prices", icon="calculator")
+        self.button = fit(W.Button(description="Re-price at current prices", icon="calculator"))
         self.button.on_click(lambda _b: self.run())
         self.result = W.HTML()
         super().__init__(
