@@ -283,6 +283,32 @@ def test_agent_key_team_project_selectors_come_from_the_data(usage_log: EventLog
         dash.filter_bar.select(colours=["red"])
 
 
+def test_filter_options_keep_one_order_when_the_range_changes(tmp_path: Path) -> None:
+    """Sorted by label ignoring case: which value is busiest changes with the range."""
+    log = EventLog(tmp_path / "events")
+    recent = [("z", "zeta bot", "ops"), ("b", "Beta", "Billing")] * 3 + [("a", "alpha", "ml")]
+    older = [("a", "alpha", "ml"), ("b", "Beta", "Billing")] * 4
+    log.append(
+        [ev("2026-03-19T09:00:00Z", a, display_name=d, team=t) for a, d, t in recent]
+        + [ev("2026-02-01T09:00:00Z", a, display_name=d, team=t) for a, d, t in older]
+    )
+    dash = make(log, days=7)
+    s = dash.filter_bar.selects
+    order = [("alpha", "a"), ("Beta", "b"), ("zeta bot", "z")]
+    assert list(s["agents"].options) == order
+    assert list(s["teams"].options) == [("Billing", "Billing"), ("ml", "ml"), ("ops", "ops")]
+    s["agents"].value = ("z", "a")  # as a user would
+    s["teams"].value = ("ml",)
+    for days in (90, 0, 30, 7):
+        dash.set_range(days=days)
+        assert list(s["agents"].options) == order, days
+        assert (s["agents"].value, s["teams"].value) == (("z", "a"), ("ml",)), days
+    dash.set_range(date(2026, 2, 1), date(2026, 2, 1))  # zeta bot has no calls: still listed
+    assert list(s["agents"].options) == order and s["agents"].value == ("z", "a")
+    dash.select(teams=["Accounts"])  # a value set from code takes its sorted place
+    assert [v for _, v in s["teams"].options] == ["Accounts", "Billing", "ml"]
+
+
 def test_a_pick_filters_the_rest_and_says_so(usage_log: EventLog) -> None:
     dash = make(usage_log, days=7)
     assert dash.pick_bar.layout.display == "none"

@@ -20,7 +20,7 @@ import pandas as pd
 from ..analytics import Filters
 from ..errors import ValidationError
 
-__all__ = ["CUSTOM", "PRESETS", "FilterBar", "choice_options", "preset_range"]
+__all__ = ["CUSTOM", "PRESETS", "FilterBar", "choice_options", "preset_range", "sort_options"]
 
 CUSTOM = -1
 ALL_TIME = 0
@@ -52,11 +52,13 @@ def preset_range(days: int, today: date) -> tuple[date | None, date | None]:
 def choice_options(
     choices: pd.DataFrame, dimension: str, keep: Iterable[tuple[str, str]] = ()
 ) -> list[tuple[str, str]]:
-    """``(label, value)`` pairs for one multi-select, busiest first.
+    """``(label, value)`` pairs for one multi-select, sorted by label (ignoring case).
 
-    Labels shared by several values (two agents with one display name, two short
-    keys both masked ``****``) get the value (or a key's hash prefix) in brackets;
-    ``keep`` pairs (current selections no longer in the data) stay listed.
+    A stable order, so options do not jump about when the date range changes
+    which value is busiest.  Labels shared by several values (two agents with one
+    display name, two short keys both masked ``****``) get the value (or a key's
+    hash prefix) in brackets; ``keep`` pairs (current selections no longer in the
+    data) stay listed.
     """
     rows = choices[choices["dimension"] == dimension]
     pairs = [(str(r.label), str(r.value)) for r in rows.itertuples()]
@@ -68,7 +70,12 @@ def choice_options(
         if counts[label] > 1:
             label = f"{label} ({value[:8] if dimension == 'api_key' else value})"
         shown.append((label, value))
-    return shown
+    return sort_options(shown)
+
+
+def sort_options(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """By label ignoring case, then as written, then by value: the same order every time."""
+    return sorted(pairs, key=lambda p: (p[0].casefold(), p[0], p[1]))
 
 
 class FilterBar(W.VBox):
@@ -183,7 +190,7 @@ class FilterBar(W.VBox):
                 listed = {v for _label, v in widget.options}
                 missing = [(v, v) for v in chosen if v not in listed]
                 if missing:
-                    widget.options = list(widget.options) + missing
+                    widget.options = sort_options([*widget.options, *missing])
                 widget.value = tuple(chosen)
         self._changed()
 
