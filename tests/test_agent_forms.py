@@ -241,3 +241,33 @@ def test_long_labels_are_sized_to_fit_and_placeholders_kept_short(tmp_path):
     chat.set_agent_key("sk-agent-key-0123456789")
     chat.set_api_key("sk-proj-0123456789abcdefghijKLMN")
     assert len(chat.agent_key.placeholder) <= 30 and len(chat.api_key.placeholder) <= 30
+
+
+def test_agents_sharing_a_display_name_are_told_apart_and_the_form_warns(tmp_path):
+    import pytest
+
+    from agentcost_nb.errors import AgentCostError
+
+    app = App(tmp_path, demo=False)
+    _agent(app.tracker.registry, "solo")
+    app.form.fill(name="echo", display_name="Echo Agent", url="http://h/e").submit()
+    assert "note" not in app.form.status.value and app.form.errors["display_name"].value == ""
+    app.form.fill(name="echo2", display_name="Echo Agent ")  # typing: a warning, not a refusal
+    warning = app.form.errors["display_name"].value
+    assert "acnb-warning" in warning and "echo already has this display name" in warning
+    assert app.form.same_display_name() == ["echo"]
+    cfg = app.form.fill(url="http://h/e2").submit()
+    assert cfg is not None and cfg.display_name == "Echo Agent"  # saved all the same
+    assert "saved" in app.form.status.value and "note: echo already has" in app.form.status.value
+    assert app.form.errors["display_name"].value == ""  # the form is empty again
+    expected = [("Echo Agent (echo)", "echo"), ("Echo Agent (echo2)", "echo2"), ("SOLO", "solo")]
+    assert sorted(app.chat.agent.options) == expected
+    assert sorted(app.price_editor.agent.options) == expected
+    app.chat.select("Echo Agent (echo2)")
+    assert app.chat.agent.value == "echo2"
+    app.chat.select("echo")
+    assert app.chat.agent.value == "echo"
+    app.chat.select("SOLO")  # a display name only one agent has still works
+    assert app.chat.agent.value == "solo"
+    with pytest.raises(AgentCostError, match=r"2 agents are called 'Echo Agent'.*echo, echo2"):
+        app.chat.select("Echo Agent")

@@ -309,6 +309,23 @@ def test_filter_options_keep_one_order_when_the_range_changes(tmp_path: Path) ->
     assert [v for _, v in s["teams"].options] == ["Accounts", "Billing", "ml"]
 
 
+def test_the_logs_tell_apart_agents_that_share_a_display_name(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events")
+    log.append(
+        [
+            ev("2026-03-19T09:00:00Z", "echo", display_name="Echo Agent"),
+            ev("2026-03-19T10:00:00Z", "echo2", display_name="Echo Agent"),
+            ev("2026-03-19T11:00:00Z", "solo", display_name="Solo"),
+        ]
+    )
+    dash = make(log, days=7)
+    assert log_agents(dash) == ["Solo", "Echo Agent (echo2)", "Echo Agent (echo)"]
+    assert sorted(dash.filter_bar.selects["agents"].options)[:2] == [
+        ("Echo Agent (echo)", "echo"),
+        ("Echo Agent (echo2)", "echo2"),
+    ]  # the same labels as the filter
+
+
 def test_a_pick_filters_the_rest_and_says_so(usage_log: EventLog) -> None:
     dash = make(usage_log, days=7)
     assert dash.pick_bar.layout.display == "none"

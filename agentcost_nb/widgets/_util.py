@@ -7,14 +7,40 @@ import html
 import threading
 from collections.abc import Coroutine, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["error_html", "esc", "fit", "html_table", "price_text", "schedule"]
+import pandas as pd
+
+from ..charts import agent_labels
+
+if TYPE_CHECKING:
+    from ..registry import AgentConfig
+
+__all__ = [
+    "agent_options",
+    "error_html",
+    "esc",
+    "fit",
+    "html_table",
+    "price_text",
+    "schedule",
+    "warning_html",
+]
 
 
 def esc(text: object) -> str:
     """Agent replies and names are untrusted: always shown as text, never as markup."""
     return html.escape(str(text), quote=True)
+
+
+def agent_options(agents: Iterable[AgentConfig]) -> list[tuple[str, str]]:
+    """``(label, name)`` for an agent dropdown: the display name, and where two agents
+    share one, their Agent Names in brackets ("Echo Agent (echo)") — as the charts and
+    the dashboard's filter label them."""
+    pairs = [(a.name, a.display_name) for a in agents]
+    frame = pd.DataFrame(pairs, columns=["agent_name", "display_name"])
+    labels = agent_labels(frame)
+    return [(labels[name], name) for name, _display in pairs]
 
 
 def html_table(css_class: str, headers: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
@@ -45,6 +71,13 @@ def price_text(value: Decimal | None) -> str:
 def error_html(message: str | None) -> str:
     return (
         f'<span class="acnb-error" style="color:#b00020">{esc(message)}</span>' if message else ""
+    )
+
+
+def warning_html(message: str | None) -> str:
+    """Allowed, but worth knowing (amber, not the red of a refusal)."""
+    return (
+        f'<span class="acnb-warning" style="color:#8a5a00">{esc(message)}</span>' if message else ""
     )
 
 

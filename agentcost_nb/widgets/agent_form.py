@@ -23,7 +23,7 @@ from ..registry import (
     parse_effective_from,
     validate_agent_input,
 )
-from ._util import error_html, esc, fit, html_table, price_text
+from ._util import agent_options, error_html, esc, fit, html_table, price_text, warning_html
 
 __all__ = ["AgentForm", "PriceEditor", "PriceInputs"]
 
@@ -170,6 +170,7 @@ class AgentForm(W.VBox):
             ]
         )  # fmt: skip
         rows.append(connection)
+        self.inputs["display_name"].observe(lambda _c: self._warn_display_name(), "value")
         self.prices = PriceInputs()
         self.inputs.update(self.prices.inputs)
         self.errors.update(self.prices.errors)
@@ -228,6 +229,31 @@ class AgentForm(W.VBox):
             "retries": self.retries.value,
         }
 
+    def same_display_name(self, display_name: str | None = None, *, besides: str = "") -> list[str]:
+        """Agent Names of the registered agents already called ``display_name``
+        (default: what the Display Name field holds), leaving out ``besides``."""
+        wanted = self.inputs["display_name"].value if display_name is None else display_name
+        wanted = wanted.strip()
+        return [
+            a.name
+            for a in self.registry
+            if wanted and a.display_name == wanted and a.name != besides
+        ]
+
+    def _clash_text(self, display_name: str, *, besides: str = "") -> str:
+        others = self.same_display_name(display_name, besides=besides)
+        if not others:
+            return ""
+        return (
+            f"{', '.join(others)} already {'has' if len(others) == 1 else 'have'} this display "
+            "name: allowed, but the chat and charts will add the Agent Name in brackets"
+        )
+
+    def _warn_display_name(self) -> None:
+        """A display name another agent has is allowed, but worth knowing before saving."""
+        typed = self.inputs["display_name"].value
+        self.errors["display_name"].value = warning_html(self._clash_text(typed))
+
     def submit(self) -> AgentConfig | None:
         """Validate and save; returns the agent, or None with reasons shown by the fields."""
         for label in self.errors.values():
@@ -244,9 +270,14 @@ class AgentForm(W.VBox):
             for name, reason in problems.items():
                 self.errors.get(name, self.errors["name"]).value = error_html(reason)
             self.status.value = error_html("not saved: fix the fields marked in red")
+            if "display_name" not in problems:
+                self._warn_display_name()
             return None
         assert cfg is not None
+        clash = self._clash_text(cfg.display_name, besides=cfg.name)
         self.status.value = f"saved <b>{esc(cfg.display_name)}</b> ({esc(cfg.name)})"
+        if clash:
+            self.status.value += " " + warning_html(f"note: {clash}")
         for box in self.inputs.values():
             box.value = ""
         if self.on_saved:
@@ -295,7 +326,7 @@ class PriceEditor(W.VBox):
 
     def refresh_agents(self) -> None:
         current = self.agent.value
-        self.agent.options = [(a.display_name, a.name) for a in self.registry]
+        self.agent.options = agent_options(self.registry)
         names = [a.name for a in self.registry]
         self.agent.value = current if current in names else (names[0] if names else None)
         self._show_versions()

@@ -27,7 +27,7 @@ from ..errors import AgentCostError
 from ..keys import mask_key
 from ..pricing import format_usd
 from ..tracker import CallResult, Tracker
-from ._util import error_html, esc, schedule
+from ._util import agent_options, error_html, esc, schedule
 
 __all__ = ["ChatWidget"]
 
@@ -115,7 +115,7 @@ class ChatWidget(W.VBox):
     def refresh_agents(self) -> None:
         """Re-read the registry (e.g. after the form saved an agent)."""
         current = self.agent.value
-        options = [(a.display_name, a.name) for a in self.tracker.registry]
+        options = agent_options(self.tracker.registry)  # "Echo Agent (echo)" where names clash
         self.agent.options = options
         names = [name for _label, name in options]
         if current in names:
@@ -124,11 +124,23 @@ class ChatWidget(W.VBox):
             self.agent.value = names[0]
 
     def select(self, name_or_display_name: str) -> None:
+        """Pick an agent by its Agent Name, its label, or a display name only it has."""
+        wanted = name_or_display_name
         for label, name in self.agent.options:
-            if name_or_display_name in (label, name):
+            if wanted in (label, name):
                 self.agent.value = name
                 return
-        raise AgentCostError(f"no agent {name_or_display_name!r} in the playground")
+        sharing = [a.name for a in self.tracker.registry if a.display_name == wanted]
+        sharing = [n for n in sharing if n in {name for _label, name in self.agent.options}]
+        if len(sharing) == 1:
+            self.agent.value = sharing[0]
+            return
+        if sharing:
+            raise AgentCostError(
+                f"{len(sharing)} agents are called {wanted!r}: pick one by its Agent Name "
+                f"({', '.join(sharing)})"
+            )
+        raise AgentCostError(f"no agent {wanted!r} in the playground")
 
     # ------------------------------------------------------------- agent key
 

@@ -12,6 +12,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..analytics import EventPage, Filters, recent_events
+from ..charts import agent_labels
 from ..eventlog import EventLog
 from ..pricing import format_usd
 from ._util import esc
@@ -74,11 +75,16 @@ def logs_html(page: EventPage) -> str:
     if len(frame) == 0:
         return '<div class="acnb-logs-empty"><i>no data for this selection</i></div>'
     head = "".join(f"<th>{esc(label)}</th>" for label in LOG_COLUMNS.values())
+    # As the charts name them: two agents sharing a display name get their Agent Names.
+    names = agent_labels(frame) if {"agent_name", "display_name"} <= set(frame) else {}
     rows = []
     for r in frame.to_dict("records"):
         cells = []
         for column in LOG_COLUMNS:
-            text = esc(_cell(column, r.get(column)))
+            value = r.get(column)
+            if column == "display_name":
+                value = names.get(str(r.get("agent_name")), value)
+            text = esc(_cell(column, value))
             if column == "status":
                 colour = _STATUS_COLOURS.get(str(r.get("status")), "#333")
                 why = r.get("error")
