@@ -271,3 +271,21 @@ def test_agents_sharing_a_display_name_are_told_apart_and_the_form_warns(tmp_pat
     assert app.chat.agent.value == "solo"
     with pytest.raises(AgentCostError, match=r"2 agents are called 'Echo Agent'.*echo, echo2"):
         app.chat.select("Echo Agent")
+
+
+def test_refresh_on_the_agents_tab_picks_up_agents_added_elsewhere(tmp_path):
+    app = App(tmp_path, demo=False)
+    _agent(app.tracker.registry, "here")
+    elsewhere = Registry(tmp_path / "agents.json")  # the CLI, another kernel
+    _agent(elsewhere, "cli-bot")
+    assert ("CLI-BOT", "cli-bot") not in app.chat.agent.options  # not seen yet
+    app.refresh_agents_button.click()
+    assert ("CLI-BOT", "cli-bot") in app.chat.agent.options
+    assert ("CLI-BOT", "cli-bot") in app.price_editor.agent.options
+    assert "cli-bot" in app.agents_table.value and "2 agent(s)" in app.agents_status.value
+    assert app.tracker.registry.get("cli-bot").url == "http://h/x"  # callable from the chat
+    (tmp_path / "agents.json").write_text('{"version": 1, "agents": [')  # broken by hand
+    assert app.refresh_agents() is False
+    assert "cannot reload the agents" in app.agents_status.value
+    assert "agents.json" in app.agents_status.value
+    assert ("CLI-BOT", "cli-bot") in app.chat.agent.options  # what was loaded stays

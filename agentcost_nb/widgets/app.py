@@ -16,7 +16,7 @@ from ..eventlog import EventLog
 from ..home import DataHome
 from ..registry import AgentConfig
 from ..tracker import CallResult, Tracker
-from ._util import error_html, html_table, price_text
+from ._util import error_html, esc, html_table, price_text
 from .agent_form import AgentForm, PriceEditor
 from .chat import ChatWidget
 from .dashboard import Dashboard
@@ -97,12 +97,26 @@ class App(W.VBox):
         self.whatif = WhatIf(self.tracker.log, self.tracker.registry, self.dashboard.filters)
         self.chat = ChatWidget(self.tracker, on_result=self._after_call)
         self.agents_table = W.HTML()
+        self.refresh_agents_button = W.Button(
+            description="Refresh",
+            icon="refresh",
+            tooltip="re-read agents.json: agents added or changed by the CLI or another kernel",
+        ).add_class("acnb-refresh-agents")
+        self.refresh_agents_button.on_click(lambda _b: self.refresh_agents())
+        self.agents_status = W.HTML()
         self.form = AgentForm(self.tracker.registry, on_saved=self._after_save)
         self.price_editor = PriceEditor(self.tracker.registry, on_saved=self._after_save)
         self.tabs = W.Tab(
             children=[
                 self.chat,
-                W.VBox([self.agents_table, self.form, self.price_editor]),
+                W.VBox(
+                    [
+                        W.HBox([self.refresh_agents_button, self.agents_status]),
+                        self.agents_table,
+                        self.form,
+                        self.price_editor,
+                    ]
+                ),
                 W.VBox([self.dashboard, self.whatif]),
             ]
         )
@@ -135,7 +149,30 @@ class App(W.VBox):
     def _after_call(self, _result: CallResult) -> None:
         self.dashboard.refresh()
 
+    def refresh_agents(self) -> bool:
+        """What the Agents tab's Refresh does: re-read ``agents.json`` (agents added or
+        changed by the CLI or another kernel) and update the agents table, the
+        Playground's and the price editor's agent lists.  False (and why, beside the
+        button) if the file does not load; the agents already loaded stay in use."""
+        if self.read_only is not None:
+            return False
+        registry = self.tracker.registry
+        try:
+            registry._refresh()  # re-reads only if the file changed; refuses a broken one
+        except ConfigError:
+            self.agents_status.value = error_html(
+                f"cannot reload the agents: {registry.load_error}"
+            )
+            return False
+        self._agents_changed()
+        self.agents_status.value = f"{len(registry)} agent(s), as in {esc(registry.path.name)}"
+        return True
+
     def _after_save(self, _agent: AgentConfig) -> None:
+        self.agents_status.value = ""
+        self._agents_changed()
+
+    def _agents_changed(self) -> None:
         self.chat.refresh_agents()
         self.price_editor.refresh_agents()
         self._show_agents()
