@@ -90,7 +90,7 @@ _MONEY_FIELDS = (*PRICE_FIELDS, *COST_PART_FIELDS, "cost_usd")
 _MONEY_LIMIT = Decimal(10) ** (38 - MONEY_PLACES)  # decimal128(38, 18) holds |x| < 1e20
 
 
-def _fits_int(value: object, limit: int) -> bool:
+def _fits_int(value: Any, limit: int) -> bool:
     if value is None:
         return True
     if isinstance(value, bool):

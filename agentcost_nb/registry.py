@@ -422,6 +422,12 @@ class Registry:
             reason = getattr(exc, "strerror", None) or exc
             raise ConfigError(f"{self.path}: cannot read: {reason}") from None
 
+    def reload(self) -> None:
+        """Pick up changes made to the file since it was read (the CLI, another kernel, an
+        editor); re-reads only if it changed. A broken file raises ``ConfigError`` (and
+        sets ``load_error``); the agents already loaded stay in use."""
+        self._refresh()
+
     def _refresh(self) -> None:
         """Before a change: pick up edits made since the file was read; refuse a broken file."""
         if self.load_error is not None or self._read_text() != self._disk:

@@ -56,9 +56,9 @@ class CallResult:
 def credential_hint(agent: AgentConfig) -> str:
     """Where a missing key for ``agent`` should come from (names a variable, never a value)."""
     if agent.auth_env:
-        return f"set ${agent.auth_env} or give the key in the chat's Agent key field"
+        return f"set ${agent.auth_env}, or give the key (chat: Agent key; CLI: --auth-env VAR)"
     return (
-        "give the key in the chat's Agent key field (CLI: --auth-env VAR), "
+        "give the key (chat: Agent key field; CLI: --auth-env VAR; Python: agent_key=…), "
         "or name an environment variable in the agent's auth_env"
     )
 

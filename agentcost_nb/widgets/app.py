@@ -158,7 +158,7 @@ class App(W.VBox):
             return False
         registry = self.tracker.registry
         try:
-            registry._refresh()  # re-reads only if the file changed; refuses a broken one
+            registry.reload()
         except ConfigError:
             self.agents_status.value = error_html(
                 f"cannot reload the agents: {registry.load_error}"
