@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ Scope = Literal["agent", "api_key", "team"]
 _COLUMN = {"agent": "agent_name", "api_key": "api_key_hash", "team": "team"}
 
 
+_KEY_HASH = re.compile(r"[0-9a-f]{16}")  # what keys.key_hash gives
+
+
 @dataclass(frozen=True)
 class Budget:
     scope: Scope
@@ -51,6 +55,10 @@ class Budget:
             raise ConfigError(f"budget value: give {what}; an empty one never applies")
         if not self.value.isprintable():
             raise ConfigError("budget value: must not contain control characters")
+        if self.scope == "api_key" and not _KEY_HASH.fullmatch(self.value):
+            # A raw key (Budget("api_key", "sk-…") or a hand-edited file): keep only its
+            # hash, as events do, so it matches calls and is never stored or shown.
+            object.__setattr__(self, "value", key_hash(self.value))
         if self.period not in ("day", "month"):
             raise ConfigError("budget period must be 'day' or 'month'")
         if not isinstance(self.hard, bool):
@@ -167,6 +175,8 @@ class Budgets:
                 items.append(Budget(**b))
             except (ConfigError, TypeError) as exc:
                 raise ConfigError(f"{self.path}: budget {i + 1}: {exc}") from None
+        if any(b.get("value") != item.value for b, item in zip(data, items, strict=True)):
+            self._write(items)  # a raw key was written into the file: keep only its hash
         return items
 
     def __iter__(self) -> Iterator[Budget]:
@@ -175,6 +185,10 @@ class Budgets:
     def add(self, budget: Budget) -> None:
         """Set ``budget``, replacing one for the same scope, value and period."""
         items = [b for b in self._fresh() if b.key != budget.key] + [budget]
+        self._write(items)
+        self._items, self._stamp = items, self._file_stamp()
+
+    def _write(self, items: list[Budget]) -> None:
         data = [
             {"scope": b.scope, "value": b.value, "limit_usd": format(b.limit_usd, "f"),
              "period": b.period, "hard": b.hard, "warn_at": format(b.warn_at, "f")}
@@ -190,7 +204,6 @@ class Budgets:
             os.replace(tmp, self.path)
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
-        self._items, self._stamp = items, self._file_stamp()
 
     def applicable(self, agent_name: str, api_key: str, team: str) -> list[Budget]:
         hashed = key_hash(api_key)

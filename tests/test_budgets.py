@@ -1,5 +1,7 @@
 import asyncio
 from datetime import UTC, datetime
+import json
+from decimal import Decimal
 from decimal import Decimal as D
 
 import pytest
@@ -154,3 +156,23 @@ def test_a_budgets_file_with_wrong_types_is_refused(tmp_path):
     path.write_text("[" * 100_000)
     with pytest.raises(ConfigError, match="not a valid budgets file"):
         Budgets(path)
+
+
+def test_a_raw_key_given_as_a_key_budget_is_kept_only_as_its_hash(tmp_path):
+    from agentcost_nb.budgets import Budget, Budgets
+    from agentcost_nb.keys import key_hash
+
+    key = "sk-CALLERSECRET-abcdefghijklmnopqrstuvwxyz-0123456789"
+    budgets = Budgets(tmp_path / "budgets.json")
+    budgets.add(Budget("api_key", key, Decimal("0.01")))
+    assert key not in (tmp_path / "budgets.json").read_text()
+    assert [b.value for b in budgets] == [key_hash(key)]
+    assert budgets.applicable("echo", key, "")  # and it applies to that key's calls
+    # Hand-written into the file: read as its hash, and the file no longer holds it.
+    (tmp_path / "budgets.json").write_text(
+        json.dumps([{"scope": "api_key", "value": key, "limit_usd": "1"}])
+    )
+    again = Budgets(tmp_path / "budgets.json")
+    assert [b.value for b in again] == [key_hash(key)]
+    assert key not in (tmp_path / "budgets.json").read_text()
+    assert all(key not in b.label for b in again)
