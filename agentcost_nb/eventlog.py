@@ -68,6 +68,7 @@ __all__ = [
 
 PARTITION_SCHEMA = pa.schema([pa.field("date", pa.string())])
 _SCHEMA = pa.unify_schemas([EVENT_SCHEMA, PARTITION_SCHEMA])
+_MONEY_COLUMNS = tuple(f.name for f in EVENT_SCHEMA if pa.types.is_decimal(f.type))
 _PARTITIONING = ds.partitioning(PARTITION_SCHEMA, flavor="hive")
 # Low-cardinality string columns that ``read(..., dictionary=True)`` returns as
 # ``dictionary<int32, string>``: decoded once per distinct value, not per row.
@@ -217,6 +218,7 @@ class EventLog:
     def _start(self) -> None:
         self.skipped: dict[str, str] = {}  # unreadable files left out of reads: path -> why
         self._bad: dict[PurePath, tuple[tuple[str, int, int, int], str]] = {}
+        self._money_checked: dict[PurePath, tuple[tuple[str, int, int, int], str | None]] = {}
         self._dup_check: dict[str, tuple[tuple[Any, ...], bool]] = {}  # date -> (files, dups?)
 
     @property
@@ -492,8 +494,39 @@ class EventLog:
             if bad is not None:  # rewritten since: try it again
                 del self._bad[f.path]
                 self.skipped.pop(str(f.path), None)
+            inexact = self._inexact_money(f)
+            if inexact:
+                self._mark_bad(f, inexact)
+                continue
             good.append(f)
         return good
+
+    def _inexact_money(self, f: LogFile) -> str | None:
+        """Why ``f`` would make money inexact (a float money column), else None.
+
+        The scan would cast a float 0.1 to 0.100000000000000006 without a word: such a
+        file (not one this toolkit wrote) is skipped and named instead. The footer is
+        read once per version of a file."""
+        known = self._money_checked.get(f.path)
+        if known is not None and known[0] == f.signature:
+            return known[1]
+        try:
+            schema = pq.read_schema(str(f.path), filesystem=self.filesystem)
+        except (OSError, pa.ArrowException):
+            return None  # unreadable: the scan finds it and says why
+        floats = [
+            name
+            for name in _MONEY_COLUMNS
+            if name in schema.names and pa.types.is_floating(schema.field(name).type)
+        ]
+        why = (
+            f"money column(s) {', '.join(floats)} stored as floating point, not exact decimal "
+            "(rewrite them as decimal128(38, 18), e.g. from Decimal(str(x)))"
+            if floats
+            else None
+        )
+        self._money_checked[f.path] = (f.signature, why)
+        return why
 
     def _find_bad(self, files: list[LogFile]) -> bool:
         """After a failed scan: find the files that cannot be read; True if any was found."""

@@ -106,3 +106,23 @@ def test_timestamps_stay_utc_instants(tmp_path):
     ts = log.read(["timestamp"])["timestamp"]
     assert ts.type == pa.timestamp("us", tz="UTC")
     assert ts[0].as_py() == datetime(2026, 11, 2, 0, 0, 0, tzinfo=UTC)
+
+
+def test_a_file_with_float_money_is_skipped_and_named_not_read_inexactly(tmp_path):
+    import pytest
+
+    from agentcost_nb.eventlog import LogWarning
+
+    log = EventLog(tmp_path / "events")
+    log.append([make_event("good-0", 0)])
+    table = events_to_table([make_event(f"float-{i}", i) for i in range(10)]).select(OLD_COLUMNS)
+    i = table.schema.get_field_index("cost_usd")
+    table = table.set_column(i, "cost_usd", pa.array([0.1] * 10, pa.float64()))
+    folder = log.path / "date=2026-11-02"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, folder / "part-float.parquet")
+    with pytest.warns(LogWarning, match="cost_usd stored as floating point"):
+        totals = analytics.totals(log, analytics.Filters(tz="UTC"))
+    assert (totals.requests, totals.spend) == (1, make_event("x", 0).cost_usd)
+    assert any("floating point" in why for why in log.skipped.values())
+    assert log.read().num_rows == 1  # every read, not only the aggregates
