@@ -277,3 +277,24 @@ def test_a_call_refused_by_a_budget_says_so_in_the_thread_beside_the_message(tmp
     assert (chat.history, chat.results) == ([], [])  # it does not count as sent
     assert "Session: 0 call(s)" in chat.total.value and not (tmp_path / "events").exists()
     assert not chat.send_button.disabled and chat.cancel_button.disabled
+
+
+def test_the_session_total_never_shows_unpriced_calls_as_zero(demo_server, tmp_path):
+    from agentcost_nb.registry import AgentConfig
+
+    tracker = Tracker(tmp_path)
+    tracker.registry.add(
+        AgentConfig(name="free", display_name="Free", url=demo_server.agent_url("echo"))
+    )
+    chat = ChatWidget(tracker)
+    chat.select("Free")
+    _click_send(chat, "one")
+    _click_send(chat, "two")
+    assert chat.total.value == "Session: 2 call(s), unpriced"
+    _register(tracker, demo_server.agent_url("echo"))
+    chat.refresh_agents()
+    chat.select("Priced Echo")
+    result = _click_send(chat, "three")
+    assert chat.total.value == (
+        f"Session: 3 call(s), ${result.event.cost_usd.normalize()} + 2 unpriced"
+    )

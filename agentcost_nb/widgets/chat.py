@@ -310,8 +310,13 @@ class ChatWidget(W.VBox):
         return bubble
 
     def _show_total(self) -> None:
-        spent = sum((r.event.cost_usd or Decimal(0) for r in self.results), Decimal(0))
-        self.total.value = f"Session: {len(self.results)} call(s), {esc(format_usd(spent))}"
+        priced = [r.event.cost_usd for r in self.results if r.event.cost_usd is not None]
+        unpriced = len(self.results) - len(priced)
+        # An unpriced call is not a $0 one: say how many the total leaves out.
+        total = format_usd(sum(priced, Decimal(0))) if priced or not unpriced else "unpriced"
+        if priced and unpriced:
+            total += f" + {unpriced} unpriced"
+        self.total.value = f"Session: {len(self.results)} call(s), {esc(total)}"
 
 
 def _bubble(who: str, body_html: str, *, cost: str = "", refused: str = "") -> str:
