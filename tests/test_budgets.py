@@ -1,6 +1,6 @@
 import asyncio
-from datetime import UTC, datetime
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from decimal import Decimal as D
 
