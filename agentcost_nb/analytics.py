@@ -124,12 +124,31 @@ def default_zone() -> str:
 # ------------------------------------------------------------------------- filters
 
 
+# Days the date arithmetic (previous periods, local midnights) can always handle.
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _as_day(value: object) -> date | None:
+    """A date from a date, a date-time or ISO text; None if it is none of these."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class Filters:
     """What to include.  Empty tuples mean "all"; dates are inclusive, in ``tz``.
 
     ``tz`` is the reporting IANA time zone; ``None`` means the machine's own zone.
-    Lists and single strings are accepted and stored as tuples.
+    Lists and single strings are accepted and stored as tuples; dates may be given
+    as ``date``, ``datetime`` or ISO text, from 1900-01-01 to 9998-12-31.
     """
 
     start: date | None = None
@@ -144,17 +163,36 @@ class Filters:
     since: datetime | None = None  # also at or after this instant (e.g. "the last 24 h")
 
     def __post_init__(self) -> None:
+        problems: dict[str, str] = {}
         for name in _FILTER_COLUMNS:
             value: Any = getattr(self, name)
-            if isinstance(value, str):
+            if value is None:
+                value = ()
+            elif isinstance(value, str):
                 value = (value,)
-            object.__setattr__(self, name, tuple(value))
+            try:
+                value = tuple(value)
+            except TypeError:
+                value = (value,)
+            if not all(isinstance(v, str) for v in value):
+                problems[name] = "must be a list of texts"
+            object.__setattr__(self, name, value)
         for name in ("start", "end"):
             value = getattr(self, name)
-            if isinstance(value, datetime):
-                object.__setattr__(self, name, value.date())
-        if self.since is not None and self.since.utcoffset() is None:
-            raise ValidationError({"since": "needs a time zone (an instant)"}, where="filters")
+            day = _as_day(value)
+            if value is not None and day is None:
+                problems[name] = f"expected a date (YYYY-MM-DD), got {value!r}"[:120]
+            elif day is not None and not _FIRST_DAY <= day <= _LAST_DAY:
+                problems[name] = f"must be between {_FIRST_DAY} and {_LAST_DAY}"
+            object.__setattr__(self, name, day)
+        if self.since is not None and (
+            not isinstance(self.since, datetime) or self.since.utcoffset() is None
+        ):
+            problems["since"] = "needs a date-time with a time zone (an instant)"
+        if self.tz is not None and not isinstance(self.tz, str):
+            problems["tz"] = "must be the name of an IANA time zone (e.g. 'Europe/Paris')"
+        if problems:
+            raise ValidationError(problems, where="filters")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ValidationError({"end": "is before the start date"}, where="filters")
         if self.tz is not None and not _valid_zone(self.tz):

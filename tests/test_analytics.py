@@ -516,3 +516,32 @@ def test_dashboard_aggregates_scale_in_arrow(tmp_path: Path) -> None:
     daily = an.daily_spend(log, an.Filters(tz=NY))
     assert daily["requests"].sum() == 200_000
     assert daily["day"].nunique() in (30, 31)
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"start": "garbage"}, "start"),
+        ({"end": 20260301}, "end"),
+        ({"start": date(1, 1, 1)}, "start"),
+        ({"end": date(9999, 12, 31)}, "end"),
+        ({"agents": [1, 2]}, "agents"),
+        ({"teams": [None]}, "teams"),
+        ({"since": "yesterday"}, "since"),
+        ({"tz": 5}, "tz"),
+    ],
+)
+def test_filters_refuse_what_they_cannot_use_when_made_naming_the_field(kw, field) -> None:
+    with pytest.raises(ValidationError) as info:
+        an.Filters(**kw)
+    assert field in info.value.fields
+
+
+def test_filters_take_iso_dates_and_none_for_all() -> None:
+    f = an.Filters(start="2026-03-01", end=" 2026-03-31 ", agents=None, teams="finance")
+    assert (f.start, f.end, f.agents, f.teams) == (
+        date(2026, 3, 1),
+        date(2026, 3, 31),
+        (),
+        ("finance",),
+    )
