@@ -139,8 +139,7 @@ class BufferedWriter:
                 f"{len(self.pending)} event(s) still not written to {self.log.location} after "
                 f"close(): {self.last_error}; they stay in .pending — call flush() to retry"
             )
-            logger.error(message)
-            warnings.warn(message, LogWarning, stacklevel=2)
+            _say(logging.ERROR, message, stacklevel=3)
         return ok
 
     # ------------------------------------------------------------------ internals
@@ -150,8 +149,7 @@ class BufferedWriter:
         self.last_error = str(exc)
         n = len(self.pending)
         message = f"could not write {n} event(s), kept in memory for the next try: {exc}"
-        logger.warning(message)
-        warnings.warn(message, LogWarning, stacklevel=3)
+        _say(logging.WARNING, message, stacklevel=4)
         if not self.closed:
             self._schedule(self.retry_after)
 
@@ -227,8 +225,7 @@ class BufferedWriter:
             f"{len(bad)} event(s) for {self.log.location} cannot be stored in the log's schema "
             f"({type(bad[0][1]).__name__}: {bad[0][1]}); {where}; the rest is written"
         )
-        logger.error(message)
-        warnings.warn(message, LogWarning, stacklevel=3)
+        _say(logging.ERROR, message, stacklevel=4)
         return keep
 
     def _rescue(self) -> Path | None:
@@ -249,6 +246,12 @@ class BufferedWriter:
             len(events), self.log.location, self.last_error, target, self.log.location, str(target),
         )  # fmt: skip
         return target
+
+
+def _say(level: int, message: str, *, stacklevel: int) -> None:
+    """Tell both the log (for servers) and a ``LogWarning`` (for notebooks and tests)."""
+    logger.log(level, message)
+    warnings.warn(message, LogWarning, stacklevel=stacklevel)
 
 
 def _hold(writer: BufferedWriter) -> None:

@@ -39,6 +39,14 @@ def panel(page: Any) -> Any:
     return page.locator(".widget-tab-contents > .widget-box:visible")
 
 
+def load_app(page: Any, url: str) -> None:
+    """Open the app and wait until its tabs are drawn (the kernel has run the notebook)."""
+    page.goto(url, timeout=LOAD_TIMEOUT, wait_until="domcontentloaded")
+    expect()(page.get_by_role("tab", name="Dashboard", exact=True)).to_be_visible(
+        timeout=LOAD_TIMEOUT
+    )
+
+
 def open_tab(page: Any, title: str) -> Any:
     tab = page.get_by_role("tab", name=title, exact=True)
     tab.click()

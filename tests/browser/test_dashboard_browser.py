@@ -30,8 +30,8 @@ import pytest
 from agentcost_nb.events import Event
 from agentcost_nb.keys import key_hash, mask_key
 
-from .helpers import LOAD_TIMEOUT, open_tab, stage
 from .helpers import expect as _expect
+from .helpers import load_app, open_tab, stage
 
 pytestmark = pytest.mark.browser
 
@@ -188,10 +188,7 @@ def test_dashboard_filters_pages_compares_exports_and_picks(
     today = _today()
 
     with stage(snap, "loaded", page):
-        page.goto(voila_app.url, timeout=LOAD_TIMEOUT, wait_until="domcontentloaded")
-        expect(page.get_by_role("tab", name="Dashboard", exact=True)).to_be_visible(
-            timeout=LOAD_TIMEOUT
-        )
+        load_app(page, voila_app.url)
         open_tab(page, "Dashboard")
         dash = _dashboard(page)
         expect(dash).to_be_visible()

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import LOAD_TIMEOUT, open_tab, stage
 from .helpers import expect as _expect
+from .helpers import load_app, open_tab, stage
 
 pytestmark = pytest.mark.browser
 
@@ -48,10 +48,7 @@ def test_no_label_button_or_placeholder_is_cut_off(
 ) -> None:
     expect = _expect()
     with stage(snap, "layout-loaded", page):
-        page.goto(voila_app.url, timeout=LOAD_TIMEOUT, wait_until="domcontentloaded")
-        expect(page.get_by_role("tab", name="Dashboard", exact=True)).to_be_visible(
-            timeout=LOAD_TIMEOUT
-        )
+        load_app(page, voila_app.url)
     clipped: dict[str, list[str]] = {}
     for title in ("Playground", "Agents", "Dashboard"):
         with stage(snap, f"layout-{title.lower()}", page):

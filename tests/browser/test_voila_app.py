@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import CALL_TIMEOUT, LOAD_TIMEOUT, drawn, open_tab, stage
+from .helpers import CALL_TIMEOUT, drawn, load_app, open_tab, stage
 from .helpers import expect as _expect
 
 pytestmark = pytest.mark.browser
@@ -95,10 +95,7 @@ def test_register_chat_and_dashboard(
     expect = _expect()
 
     with stage(snap, "app-loaded", page):
-        page.goto(voila_app.url, timeout=LOAD_TIMEOUT, wait_until="domcontentloaded")
-        expect(page.get_by_role("tab", name="Dashboard", exact=True)).to_be_visible(
-            timeout=LOAD_TIMEOUT
-        )
+        load_app(page, voila_app.url)
         expect(page.get_by_text("There was an error when executing cell")).to_have_count(0)
         expect(page.locator(".acnb-error:visible")).to_have_count(0)
 
