@@ -20,6 +20,7 @@ from .events import Event
 from .keys import key_hash, mask_key
 from .pricing import TokenUsage, compute_cost
 from .registry import AgentConfig
+from .text import valid
 from .tokens import TokenSource, count_tokens
 
 __all__ = ["BILLED_STATUSES", "Caller", "price_reply", "resolve_usage"]
@@ -79,7 +80,7 @@ def resolve_usage(reply: AgentReply, request_text: str) -> tuple[TokenUsage, Tok
         inp, cached = u.input_tokens, min(u.cached_input_tokens, u.input_tokens)
         sources.append("reported")
     else:
-        inp, src = count_tokens(request_text)
+        inp, src = count_tokens(valid(request_text))  # a lone surrogate breaks a tokenizer
         sources.append(src)
     if u is not None and (u.output_tokens > 0 or not reply.text):
         out, reasoning = u.output_tokens, min(u.reasoning_tokens, u.output_tokens)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from agentcost_nb.client.types import AgentReply, CallStatus, ErrorType
+from agentcost_nb.text import one_line
 from agentcost_nb.usage import model_from_metadata, usage_from_metadata
 
 __all__ = [
@@ -113,11 +114,6 @@ def _keep_query(url: str, base: str) -> str:
     if target.query or not origin.query or target[:2] != origin[:2]:
         return url
     return urlunsplit(target._replace(query=origin.query))
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def normalize_state(state: object) -> str | None:

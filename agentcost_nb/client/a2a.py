@@ -71,6 +71,7 @@ from agentcost_nb.client._wire import (
 )
 from agentcost_nb.client.types import AgentReply, TextCallback
 from agentcost_nb.errors import ValidationError
+from agentcost_nb.text import clean_text
 
 __all__ = [
     "MAX_REPLY_BYTES",
@@ -518,6 +519,6 @@ def _notify(callback: TextCallback | None, text: str, progress: Progress) -> Non
     if callback is None:
         return
     try:
-        callback(text)
+        callback(clean_text(text))  # shown as it comes: cleaned as the reply will be
     except Exception as exc:
         progress.notes.setdefault("callback_error", f"{type(exc).__name__}: {one_line(exc)}")

@@ -46,6 +46,7 @@ from agentcost_nb.client._wire import (
     str_or_none,
 )
 from agentcost_nb.client.types import AgentReply, TextCallback
+from agentcost_nb.text import clean_text
 from agentcost_nb.usage import total_usage
 
 __all__ = [
@@ -359,7 +360,7 @@ class ChatCompletionsClient(HttpClientBase):
                 delta = fold.feed(doc)
                 if delta and on_text is not None:
                     try:
-                        on_text(delta)
+                        on_text(clean_text(delta))  # as the reply's text will be
                     except Exception as exc:  # a broken display must not break the call
                         progress.notes.setdefault("callback_error", f"{type(exc).__name__}: {exc}")
         return fold.reply(where=where, **fields)

@@ -7,8 +7,10 @@ The client never raises for a failed call; it returns an ``AgentReply`` with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
+
+from agentcost_nb.text import clean_label, clean_text, one_line
 
 __all__ = ["AgentReply", "CallStatus", "ErrorType", "ReportedUsage", "TextCallback"]
 
@@ -67,6 +69,52 @@ class AgentReply:
     polls: int = 0  # GetTask requests made while the task was working
     extra: dict[str, object] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The one boundary every reply crosses: what the agent sent is made
+        # storable (no lone surrogates) and printable (no escapes, no bidi)
+        # before anything logs, prices or shows it.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and f.name in _CLEAN:
+                object.__setattr__(self, f.name, _CLEAN[f.name](value))
+        if any(_needs_cleaning(v) for v in self.extra.values()):
+            object.__setattr__(self, "extra", {k: _clean_extra(v) for k, v in self.extra.items()})
+
     @property
     def ok(self) -> bool:
         return self.status == "success"
+
+
+def _clean_error(text: str) -> str:
+    # Long enough never to cut a message, only to put it on one line.
+    return one_line(clean_text(text), limit=len(text) + 1)
+
+
+_CLEAN: dict[str, Callable[[str], str]] = {
+    "text": clean_text,
+    "error": _clean_error,
+    **dict.fromkeys(
+        ("model", "protocol", "rpc_url", "context_id", "task_id", "task_state"), clean_label
+    ),
+}
+
+
+def _needs_cleaning(value: object) -> bool:
+    if isinstance(value, str):
+        return clean_text(value) != value
+    if isinstance(value, dict):
+        return any(_needs_cleaning(k) or _needs_cleaning(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_needs_cleaning(v) for v in value)
+    return False
+
+
+def _clean_extra(value: object) -> object:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_extra(k): _clean_extra(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        cleaned = [_clean_extra(v) for v in value]
+        return tuple(cleaned) if isinstance(value, tuple) else cleaned
+    return value
