@@ -10,7 +10,11 @@ number of calls.  Rules that keep them honest:
 - days are ``YYYY-MM-DD`` strings already bucketed in the reporting zone, drawn on
   an ordinal axis that lists every day of the range (a browser in another zone
   cannot shift them, and a day with one point still gets its bar);
-- an empty frame gives a chart saying "no data for this selection".
+- an empty frame gives a chart saying "no data for this selection";
+- every text a frame brings is made XML-safe first (``_xml_safe_input``: no C0
+  control but tab and line breaks, no lone surrogate, no U+FFFE / U+FFFF): an
+  old log's ``model='gpt\\x1b[31m'`` would make vl-convert abort the whole
+  process (a Jupyter kernel) when the chart is saved as PNG or SVG.
 
 The per-day charts carry their rows as one compact inline CSV string with
 numeric references into small lookup tables: 90 days × 20 agents stay far below
@@ -24,16 +28,18 @@ import io
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import wraps
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 import altair as alt
 import pandas as pd
 
 from .pricing import format_usd
+from .text import xml_safe
 
 __all__ = [
     "AGENT_PICK",
@@ -59,8 +65,60 @@ MONEY_AXIS = "$,.4~f"
 
 ChartLike = alt.Chart | alt.LayerChart | alt.HConcatChart
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 
 # ------------------------------------------------------------------------- helpers
+
+
+def _safe(value: Any) -> Any:
+    """``value`` with every text in it XML-safe (frames, lists, tuples, dicts, strings)."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, pd.DataFrame):
+        return _safe_frame(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_safe(v) for v in value)
+    return value
+
+
+def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    dirty = [
+        column
+        for column in frame.columns
+        if any(isinstance(v, str) and xml_safe(v) != v for v in frame[column])
+    ]
+    if not dirty:
+        return frame
+    frame = frame.copy()
+    for column in dirty:
+        frame[column] = [xml_safe(v) if isinstance(v, str) else v for v in frame[column]]
+    return frame
+
+
+def _safe_spec(spec: Any) -> Any:
+    if isinstance(spec, dict):
+        return {_safe_spec(k): _safe_spec(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_safe_spec(v) for v in spec]
+    return xml_safe(spec) if isinstance(spec, str) else spec
+
+
+def _xml_safe_input(build: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The one door from frames to chart data: every text argument is made XML-safe.
+
+    Every chart builder (and ``daily_legend``, so that its labels match the
+    chart's) goes through it; a builder never sees a raw frame.
+    """
+
+    @wraps(build)
+    def safe_build(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        args = tuple(_safe(a) for a in args)  # type: ignore[assignment]
+        kwargs = {k: _safe(v) for k, v in kwargs.items()}  # type: ignore[assignment]
+        return build(*args, **kwargs)
+
+    return safe_build
 
 
 def _agent_pick(picked: Sequence[str] = ()) -> alt.Parameter:
@@ -165,6 +223,7 @@ _TEXT_TO_NUMBER = "toNumber(replace(datum.t, regexp('[$,]', 'g'), ''))"
 # -------------------------------------------------------------------------- charts
 
 
+@_xml_safe_input
 def spend_per_agent_chart(
     frame: pd.DataFrame, *, width: int = 420, picked: Sequence[str] = ()
 ) -> alt.Chart:
@@ -236,6 +295,7 @@ def _daily_agents(
     return priced, agents, column, legend
 
 
+@_xml_safe_input
 def daily_legend(frame: pd.DataFrame, *, max_agents: int = 20) -> dict[str, tuple[str, ...]]:
     """The agents behind each legend entry of :func:`daily_spend_chart` (``Other (n)``: n)."""
     if _is_empty(frame):
@@ -243,6 +303,7 @@ def daily_legend(frame: pd.DataFrame, *, max_agents: int = 20) -> dict[str, tupl
     return _daily_agents(frame, max_agents)[3]
 
 
+@_xml_safe_input
 def daily_spend_chart(
     frame: pd.DataFrame,
     *,
@@ -318,6 +379,7 @@ def daily_spend_chart(
     )
 
 
+@_xml_safe_input
 def model_usage_chart(
     frame: pd.DataFrame,
     *,
@@ -376,6 +438,7 @@ def model_usage_chart(
     )
 
 
+@_xml_safe_input
 def activity_chart(frame: pd.DataFrame, *, width: int = 260) -> alt.HConcatChart | alt.Chart:
     """Success rate and latency (p50 tick on a p95 bar) per agent, busiest first."""
     if _is_empty(frame):
@@ -423,6 +486,7 @@ def activity_chart(frame: pd.DataFrame, *, width: int = 260) -> alt.HConcatChart
     )
 
 
+@_xml_safe_input
 def tokens_chart(frame: pd.DataFrame, *, width: int = 640, height: int = 220) -> alt.Chart:
     """Input and output tokens per local day, stacked."""
     if _is_empty(frame):
@@ -474,6 +538,9 @@ def save_chart(
             "saving charts as PNG or SVG needs the vl-convert-python package: "
             "pip install vl-convert-python"
         ) from exc
+    spec = chart.to_dict()
+    if (clean := _safe_spec(spec)) != spec:  # a chart built elsewhere: vl-convert would abort
+        chart = cast(Any, type(chart)).from_dict(clean)  # Chart, LayerChart, HConcatChart…
     if kind == "png":
         chart.save(target, format="png", scale_factor=scale)
     else:

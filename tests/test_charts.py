@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -523,3 +524,69 @@ def test_save_without_vl_convert_says_what_to_install(
     with pytest.raises(ImportError, match="pip install vl-convert-python"):
         charts.save_chart(charts.spend_per_agent_chart(per_agent_frame()), tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+HOSTILE = "x\x1b[31m\x07\x00\ufffe\x0b"
+
+_RENDER = """
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+import altair as alt
+from agentcost_nb import analytics as an, charts
+from agentcost_nb.eventlog import EventLog
+from agentcost_nb.events import Event
+out, bad = Path(sys.argv[1]), sys.argv[2].encode("latin-1", "backslashreplace").decode("unicode_escape")
+log = EventLog(out / "events")
+log.append([Event(agent_name="a" + bad, display_name="A" + bad, model="gpt" + bad,
+                  status="success", timestamp=datetime(2026, 5, 30, tzinfo=UTC),
+                  cost_usd=Decimal("0.1"), input_tokens=3, output_tokens=4)])
+f = an.Filters(tz="UTC")
+made = [charts.daily_spend_chart(an.daily_spend(log, f)),
+        charts.spend_per_agent_chart(an.spend_per_agent(log, f), picked=["a" + bad]),
+        charts.model_usage_chart(an.model_usage(log, f), color_domain=["A" + bad]),
+        charts.activity_chart(an.activity(log, f)),
+        charts.tokens_chart(an.tokens_over_time(log, f)),
+        # built elsewhere: save_chart is the last guard
+        alt.Chart(alt.Data(values=[{"m": bad + "\\ud800", "v": 1}]), title="t" + bad)
+        .mark_bar().encode(y="m:N", x="v:Q")]
+for i, chart in enumerate(made):
+    for kind in ("png", "svg"):
+        charts.save_chart(chart, out / f"{i}.{kind}")
+print("saved", len(made))
+"""
+
+
+def test_labels_with_control_characters_render_instead_of_aborting(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events")
+    log.append(
+        [
+            ev(
+                "2026-05-30T10:00:00+00:00",
+                "a" + HOSTILE,
+                "0.1",
+                display_name="A" + HOSTILE,
+                model="gpt" + HOSTILE,
+                input_tokens=3,
+                output_tokens=4,
+            )  # fmt: skip
+        ]
+    )
+    for name, chart in all_charts(log).items():
+        for text in re.findall(r'"(?:[^"\\]|\\.)*"', chart.to_json()):
+            assert not XML_ILLEGAL.search(json.loads(text)), (name, text)
+    cells = {"day": "2026-05-30", "agent_name": "a", "display_name": "\ud800", "spend": Decimal(1)}
+    frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in cells.items()})
+    assert charts.daily_legend(frame) == {"\ufffd": ("a",)}
+    # vl-convert aborts the process on such text (a panic, not an exception): render elsewhere.
+    done = subprocess.run(
+        [sys.executable, "-c", _RENDER, str(tmp_path), HOSTILE.encode("unicode_escape").decode()],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "saved 6" in done.stdout, done.stderr[-2000:]
+    assert (tmp_path / "0.svg").read_text().startswith("<svg")
+    assert (tmp_path / "5.png").read_bytes()[:4] == b"\x89PNG"
