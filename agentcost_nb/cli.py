@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from .errors import AgentCostError, ValidationError
 from .home import ENV_EVENTS, ENV_HOME, DataHome
 from .pricing import PRICE_UNITS, PriceSheet, format_usd
+from .text import clean_label, one_line
 
 __all__ = ["main"]
 
@@ -484,9 +485,11 @@ def _secrets(args: argparse.Namespace) -> list[str]:
 
 
 def _one_line(message: str, args: argparse.Namespace) -> str:
-    for secret in _secrets(args):
-        message = message.replace(secret, "***")
-    return " ".join(message.split()) or "failed"
+    from .client._auth import Secret, redact
+
+    # The agents' own redaction: escaped forms and any 8-character piece go too.
+    message = redact(message, [Secret(v) for v in _secrets(args)])
+    return clean_label(one_line(message, limit=len(message) + 1)) or "failed"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -541,3 +541,48 @@ def test_a_scheme_that_cannot_be_satisfied_is_named_in_the_error(scheme, wanted)
     for reply in (missing, refused):
         assert (reply.error_type, reply.http_status) == ("auth", 401)
         assert wanted in reply.error and KEY not in reply.error
+
+
+# ------------------------------------------------ a piece of the key, echoed back
+
+PIECE_KEY = "sk-live-Ab3dEf6hIj9kLm2nOp5qRs8tUv"
+
+
+@pytest.mark.parametrize("start,stop", [(7, 27), (0, 8), (20, None), (3, 11), (12, 30)])
+@pytest.mark.parametrize("form", ["raw", "json", "percent"])
+def test_any_run_of_8_characters_of_the_key_is_redacted(start, stop, form):
+    key = PIECE_KEY + '"/ +x'  # escaped forms differ from the raw one
+    piece = key[start:stop]
+    shown = {"raw": piece, "json": json.dumps(piece)[1:-1], "percent": quote(piece, safe="")}[form]
+    redacted = redact(f"key {shown}... is not valid (keep me)", [Secret(key)])
+    assert shown not in redacted and "****" in redacted and "(keep me)" in redacted
+    assert not any(key[i : i + 8] in redacted for i in range(len(key) - 7)), redacted
+
+
+def test_pieces_shorter_than_8_and_keys_shorter_than_8_are_left_alone():
+    assert redact("the sk-live prefix", [Secret(PIECE_KEY)]) == "the sk-live prefix"
+    assert redact("short abcdefg and abcdefg!", [Secret("abcdefg")]) == (
+        "short **** and ****!"  # the whole short key still goes
+    )
+    assert redact("abcdef is a piece of a short key", [Secret("abcdefg")]) == (
+        "abcdef is a piece of a short key"
+    )
+
+
+def test_a_jsonrpc_error_quoting_part_of_the_key_is_stored_without_it():
+    from test_bad_replies import Harness
+
+    harness = Harness()
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        auth = request.headers["authorization"]  # "Bearer sk-live-…"
+        message = f"key {auth[7:27]}... is not valid"
+        return httpx.Response(
+            200, json={"jsonrpc": "2.0", "id": 1, "error": {"code": -32001, "message": message}}
+        )
+
+    harness.reply = reply
+    result = harness.call(agent_key=PIECE_KEY)
+    assert result.event.error_type == "jsonrpc" and "****... is not valid" in result.event.error
+    stored = harness.tracker.log.read(["error"]).to_pylist()[0]["error"]
+    assert PIECE_KEY[:20] not in stored and PIECE_KEY[:8] not in stored, stored

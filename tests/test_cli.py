@@ -232,6 +232,23 @@ def test_an_unexpected_error_is_one_line_without_the_secret(tmp_path, capsys, mo
         assert words in err and secret not in err
 
 
+def test_an_error_quoting_part_of_a_key_or_an_escape_prints_neither(tmp_path, capsys, monkeypatch):
+    from agentcost_nb import cli
+
+    secret = "sk-live-0123456789abcdefSECRET"
+    monkeypatch.setenv("MY_KEY", secret)
+
+    def boom(args):
+        raise RuntimeError(f"key {secret[3:23]}... refused \x1b]0;pwned\x07\u202e")
+
+    monkeypatch.setattr(cli, "_send", boom)
+    assert cli.main(["--home", str(tmp_path), "send", "--agent", "a",
+                     "--api-key-env", "MY_KEY", "hi"]) == 2  # fmt: skip
+    err = _one_error_line(capsys)
+    assert "key ****... refused" in err and secret[3:11] not in err
+    assert err.strip().isprintable() and "]0;pwned" in err
+
+
 def test_send_refuses_control_characters_in_caller_fields(tmp_path, capsys):
     from agentcost_nb.cli import main
 

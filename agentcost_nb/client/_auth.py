@@ -16,7 +16,8 @@ traceback's locals or a log line shows ``Secret('****')``.  A key that a
 request cannot carry (a pasted line break, a non-ASCII character in a header)
 is refused before anything is sent (``key_problem``): libraries quote such a
 value in their errors.  ``redact`` is the last guard on any text leaving a
-call: it knows the escaped and encoded forms a library may show.
+call: it knows the escaped and encoded forms a library may show, and takes out
+any piece of 8 or more characters of the key (an agent quoting part of it).
 """
 
 from __future__ import annotations
@@ -300,15 +301,46 @@ def _forms(value: str) -> set[str]:
 _TO_SPACE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0)]}
 
 
+# A run this long of a key's characters is a piece of it (an agent echoing
+# ``key[7:27]``); shorter runs would also hit ordinary words.
+_MIN_PIECE = 8
+
+
+def _pieces(text: str, forms: Iterable[str]) -> str:
+    """``text`` with every run of ``_MIN_PIECE``+ characters found in a form as ``****``."""
+    forms = [f for f in forms if len(f) >= _MIN_PIECE]
+    grams = {f[i : i + _MIN_PIECE] for f in forms for i in range(len(f) - _MIN_PIECE + 1)}
+    out, start, i = [], 0, 0
+    while i <= len(text) - _MIN_PIECE:
+        if text[i : i + _MIN_PIECE] not in grams:
+            i += 1
+            continue
+        end = i + _MIN_PIECE  # grow the run as far as some form still holds it: longest first
+        while end < len(text) and any(text[i : end + 1] in f for f in forms):
+            end += 1
+        out += [text[start:i], "****"]
+        start = i = end
+    return "".join([*out, text[start:]])
+
+
 def redact(text: str, secrets: Iterable[Secret | None]) -> str:
-    """``text`` with every secret, in any form a library may show it, replaced by ``****``."""
+    """``text`` with every secret, in any form a library may show it, replaced by ``****``.
+
+    Any piece of 8 (``_MIN_PIECE``) or more characters of a key that long (raw or
+    escaped) goes too: an agent may quote part of the key it refuses.
+    """
     forms: set[str] = set()
+    long_forms: set[str] = set()
     for secret in secrets:
         if secret and secret.reveal():
             forms |= _forms(secret.reveal())
+            if len(secret.reveal()) >= _MIN_PIECE:
+                long_forms |= _forms(secret.reveal())
     ordered = sorted(forms, key=len, reverse=True)  # the whole key before its pieces
     for form in ordered:
         text = text.replace(form, "****")
+    if long_forms:
+        text = _pieces(text, long_forms)
     if text.endswith("…"):  # cut by one_line: the key's start may end the text
         head = text[:-1]
         for form in ordered:
