@@ -8,7 +8,6 @@ by default they cost nothing but keep their token counts and reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -20,12 +19,14 @@ from .events import Event
 from .keys import key_hash, mask_key
 from .pricing import TokenUsage, compute_cost
 from .registry import AgentConfig
-from .text import valid
+from .text import unprintable, valid
 from .tokens import TokenSource, count_tokens
 
 __all__ = ["BILLED_STATUSES", "Caller", "price_reply", "resolve_usage"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNPRINTABLE = (
+    "contains control characters or invisible ones (newline, tab, escape, bidi, zero-width…)"
+)
 
 # An agent that answers with a question (input-required) did the work: bill it.
 BILLED_STATUSES = frozenset({"success", "input_required"})
@@ -41,19 +42,20 @@ class Caller:
     tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        # Control characters would end up in the log and in every table and CSV
-        # that shows it; refuse them by name (never echoing the key itself).
+        # Unprintable characters would end up in the log and every table and CSV
+        # showing it, and a team no budget can name; the CLI and budgets refuse
+        # the same ones.  Refused by name, never echoing the key itself.
         problems = {}
         for name in ("api_key", "team", "project"):
             value = getattr(self, name)
             if not isinstance(value, str):
                 problems[name] = f"must be text, not {type(value).__name__}"
-            elif _CONTROL.search(value):
-                problems[name] = "contains control characters (newline, tab, NUL…)"
+            elif unprintable(value):
+                problems[name] = _UNPRINTABLE
         if isinstance(self.tags, str) or not all(isinstance(t, str) for t in self.tags):
             problems["tags"] = "must be a list of texts"
-        elif any(_CONTROL.search(t) for t in self.tags):
-            problems["tags"] = "a tag contains control characters (newline, tab, NUL…)"
+        elif any(unprintable(t) for t in self.tags):
+            problems["tags"] = f"a tag {_UNPRINTABLE}"
         if problems:
             raise ValidationError(problems, where="caller")
         object.__setattr__(self, "tags", tuple(self.tags))

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from .errors import AgentCostError, ValidationError
 from .home import ENV_EVENTS, ENV_HOME, DataHome
 from .pricing import PRICE_UNITS, PriceSheet, format_usd
-from .text import clean_label, one_line
+from .text import clean_label, one_line, unprintable
 
 __all__ = ["main"]
 
@@ -151,7 +151,7 @@ def _send(args: argparse.Namespace) -> int:
         raise ValidationError({"text": "the message is empty; nothing was sent"})
     for option, values in (("--team", [args.team]), ("--project", [args.project]),
                            ("--tag", args.tag)):  # fmt: skip
-        if any(not v.isprintable() for v in values):
+        if any(unprintable(v) for v in values):
             raise ValidationError({option: "must not contain control characters"})
     api_key = _from_env("--api-key-env", args.api_key_env) if args.api_key_env else ""
     agent_key = _from_env("--auth-env", args.auth_env) if args.auth_env else None

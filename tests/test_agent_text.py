@@ -25,8 +25,9 @@ import pandas as pd
 import pytest
 from test_bad_replies import Harness
 
-from agentcost_nb.billing import resolve_usage
+from agentcost_nb.billing import Caller, resolve_usage
 from agentcost_nb.client.types import AgentReply
+from agentcost_nb.errors import ValidationError
 from agentcost_nb.pricing import PriceSheet
 from agentcost_nb.text import clean_label, clean_text, valid
 
@@ -168,6 +169,23 @@ def test_streamed_pieces_are_cleaned_as_the_reply_is():
     )
     result = harness.call(on_text=shown.append)
     assert result.reply.text == "hi]0;pwned[31m\nthere" == "".join(shown)
+
+
+@pytest.mark.parametrize(
+    "team", ["fin\u2028ance", "a\u202eb", "x\u200by", "tab\there", "nbsp\xa0", "esc\x1b"]
+)
+def test_caller_refuses_what_the_cli_and_budgets_refuse(team):
+    with pytest.raises(ValidationError) as caught:
+        Caller(team=team)
+    assert "team" in caught.value.fields and team not in str(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        Caller(tags=("ok", team))
+    assert "tags" in caught.value.fields
+    key = f"sk-secret-{team}-0123456789"
+    with pytest.raises(ValidationError) as caught:
+        Caller(api_key=key)
+    assert "api_key" in caught.value.fields and key not in str(caught.value)
+    assert Caller(team="Fin ance ✓", project="p-1", tags=("déjà vu",)).team == "Fin ance ✓"
 
 
 # ------------------------------------------------------------------ the CLI
