@@ -27,6 +27,7 @@ from .errors import BudgetExceeded, ConfigError
 from .eventlog import EventLog
 from .keys import key_hash
 from .pricing import format_usd, parse_price
+from .text import unprintable
 
 __all__ = ["Budget", "BudgetCheck", "Budgets", "period_start"]
 
@@ -53,7 +54,7 @@ class Budget:
         if not isinstance(self.value, str) or not self.value.strip():
             what = {"agent": "an Agent Name", "api_key": "a key", "team": "a team"}[self.scope]
             raise ConfigError(f"budget value: give {what}; an empty one never applies")
-        if not self.value.isprintable():
+        if unprintable(self.value):
             raise ConfigError("budget value: must not contain control characters")
         if self.scope == "api_key" and not _KEY_HASH.fullmatch(self.value):
             # A raw key (Budget("api_key", "sk-…") or a hand-edited file): keep only its

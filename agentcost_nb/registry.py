@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from ._locks import file_lock
 from .errors import ConfigError, ValidationError
 from .pricing import PRICE_FIELDS, PRICE_UNITS, PriceSheet, parse_price
+from .text import unprintable
 
 __all__ = [
     "DIALECT_CHOICES",
@@ -195,10 +196,6 @@ _TEXT_FIELDS = ("name", "display_name", "url", "model", "endpoint_type", "auth_e
 _FLAG_FIELDS = ("stream", "charge_query_on_failure", "charge_input_on_failure")
 
 
-def _has_control(text: str) -> bool:
-    return any(not ch.isprintable() for ch in text)
-
-
 def parse_effective_from(text: str) -> datetime | None:
     """A price version's time as typed: ISO date or date-time, UTC unless it has a zone.
 
@@ -241,9 +238,9 @@ def _field_problems(cfg: AgentConfig) -> dict[str, str]:
             problems["display_name"] = "must not be empty"
         elif len(cfg.display_name) > 200:
             problems["display_name"] = "at most 200 characters"
-        elif _has_control(cfg.display_name):
+        elif unprintable(cfg.display_name):
             problems["display_name"] = "must not contain control characters (newlines, tabs…)"
-    if "model" not in problems and _has_control(cfg.model):
+    if "model" not in problems and unprintable(cfg.model):
         problems["model"] = "must not contain control characters (newlines, tabs…)"
     if "url" not in problems:
         reason = url_problem(cfg.url)
